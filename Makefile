@@ -1,0 +1,55 @@
+# otp-pipeline: every command a developer or an operator needs.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+MANIFEST := dbt_project/target/manifest.json
+DEMO_MONTHS ?= 2021-01:2021-06
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+export OTP_LANDING_DIR ?= data/landing
+export OTP_PUBLISH_DIR ?= data/published
+export OTP_WAREHOUSE ?= data/warehouse/otp.duckdb
+# The dbt and dagster commands the Makefile runs are the venv's, whatever PATH holds.
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: setup run test lint dev demo-data clean
+
+setup: $(STAMP) $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]' 2>&1 \
+		| grep -v "^WARNING: Location" || true
+	$(BIN)/python -c "import dagster, dagster_dbt, great_expectations, duckdb"
+	touch $(STAMP)
+
+$(MANIFEST): $(STAMP) $(shell find dbt_project -name '*.sql' -o -name '*.yml' -o -name '*.csv' 2>/dev/null | grep -v /target/)
+	$(BIN)/dagster-dbt project prepare-and-package --file otp_pipeline/defs/transform/project.py
+	touch $(MANIFEST)
+
+$(DAGSTER_HOME)/dagster.yaml: deploy/dagster.yaml
+	mkdir -p $(DAGSTER_HOME)
+	cp deploy/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+
+demo-data: setup
+	$(BIN)/otp-pipeline demo-data --out $(OTP_LANDING_DIR) --months $(DEMO_MONTHS) --seed 7
+
+run: demo-data
+	$(BIN)/otp-pipeline run --months $(DEMO_MONTHS)
+	@echo "Warehouse:  $(OTP_WAREHOUSE)"
+	@echo "Published:  $(OTP_PUBLISH_DIR)/<YYYY-MM>/"
+
+lint: setup
+	$(BIN)/ruff check otp_pipeline tests bench
+	$(BIN)/ruff format --check otp_pipeline tests bench
+	$(BIN)/sqlfluff lint dbt_project/models --disable-progress-bar
+
+test: setup lint
+	$(BIN)/pytest -q
+
+dev: setup
+	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
+
+clean:
+	rm -rf data dbt_project/target .dagster_home

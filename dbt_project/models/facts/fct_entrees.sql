@@ -1,0 +1,25 @@
+with
+
+entrees as (
+    select * from {{ ref('int_entrees_matched') }}
+),
+
+final as (
+    select
+        source,
+        id_prescription,
+        mois_fichier,
+        strftime(date_entree, '%Y-%m') as mois_entree,
+        date_entree,
+        date_prescription,
+        code_region,
+        libelle_region,
+        reseau_prescripteur,
+        age,
+        tranche_age,
+        numero_ais,
+        mois_fichier_ais_apparie
+    from entrees
+)
+
+select * from final

@@ -1,0 +1,47 @@
+with
+
+prescriptions as (
+    select * from {{ ref('int_prescriptions_unioned') }}
+),
+
+entrees as (
+    select * from prescriptions
+    where est_entree
+),
+
+-- Contract §5: an I-Milo row is matched when its numero_ais equals, exactly, the id_ais
+-- of a loaded si_pe row that is itself an entry, in any month. The month of that si_pe
+-- file is kept so that a month's figures only use the match once that file is known
+-- (contract §2); an id_ais lives in one month, min() only makes the grain explicit.
+entrees_si_pe as (
+    select
+        id_prescription as id_ais,
+        min(mois_fichier) as mois_fichier_ais_apparie
+    from entrees
+    where source = 'SI_PE'
+    group by id_prescription
+),
+
+matched as (
+    select
+        entrees.source,
+        entrees.id_prescription,
+        entrees.mois_fichier,
+        entrees.date_prescription,
+        entrees.date_entree,
+        entrees.code_region,
+        entrees.libelle_region,
+        entrees.reseau_prescripteur,
+        entrees.age,
+        entrees.tranche_age,
+        entrees.statut,
+        entrees.numero_ais,
+        entrees_si_pe.mois_fichier_ais_apparie
+    from entrees
+    left join entrees_si_pe
+        on
+            entrees.source = 'IMILO'
+            and entrees.numero_ais = entrees_si_pe.id_ais
+)
+
+select * from matched

@@ -1,0 +1,123 @@
+with
+
+si_pe as (
+    select * from {{ ref('stg_si_pe__prescriptions') }}
+),
+
+imilo as (
+    select * from {{ ref('stg_imilo__prescriptions') }}
+),
+
+departements as (
+    select * from {{ ref('ref_departements') }}
+),
+
+regions as (
+    select * from {{ ref('ref_regions') }}
+),
+
+si_pe_aligned as (
+    select
+        'SI_PE' as source,
+        id_ais as id_prescription,
+        mois_fichier,
+        date_naissance,
+        date_prescription,
+        date_entree,
+        code_departement,
+        type_prescripteur,
+        -- Contract §5: any value outside the four codes counts as not filled.
+        coalesce(
+            type_prescripteur in ('PE', 'ML', 'CAP_EMPLOI', 'AUTRE'), false
+        ) as prescripteur_renseigne,
+        code_structure_prescriptrice as code_structure,
+        statut,
+        cast(null as varchar) as numero_ais
+    from si_pe
+),
+
+imilo_aligned as (
+    select
+        'IMILO' as source,
+        id_prescription,
+        mois_fichier,
+        date_naissance,
+        date_prescription,
+        date_entree,
+        code_departement,
+        cast(null as varchar) as type_prescripteur,
+        -- Every I-Milo row is a prescription by a Mission locale: the prescriber is known.
+        true as prescripteur_renseigne,
+        code_mission_locale as code_structure,
+        statut,
+        numero_ais
+    from imilo
+),
+
+unioned as (
+    select * from si_pe_aligned
+    union all
+    select * from imilo_aligned
+),
+
+derived as (
+    select
+        *,
+        -- Completed years on the prescription date (contract §5): the difference of the
+        -- years, minus one while the birthday (month, day) is not reached yet. Not
+        -- date_diff('year'), which counts year boundaries. Born 29/02/2000: 20 on
+        -- 28/02/2021, 21 on 01/03/2021.
+        cast(
+            year(date_prescription) - year(date_naissance)
+            - case
+                when strftime(date_prescription, '%m-%d') < strftime(date_naissance, '%m-%d')
+                    then 1
+                else 0
+            end
+            as integer
+        ) as age,
+        case
+            when source = 'IMILO' then 'ML'
+            when prescripteur_renseigne then type_prescripteur
+            else 'NON_RENSEIGNE'
+        end as reseau_prescripteur,
+        statut <> 'ANNULEE' as est_prescription,
+        -- An ENTREE without date_entree is a prescription, not an entry.
+        statut in ('ENTREE', 'ABANDON') and date_entree is not null as est_entree
+    from unioned
+),
+
+final as (
+    select
+        derived.source,
+        derived.id_prescription,
+        derived.mois_fichier,
+        derived.date_prescription,
+        derived.date_entree,
+        derived.code_departement,
+        departements.reg as code_region,
+        regions.libelle as libelle_region,
+        derived.type_prescripteur,
+        derived.prescripteur_renseigne,
+        derived.code_structure,
+        derived.reseau_prescripteur,
+        derived.age,
+        case
+            when derived.age < 26 then 'MOINS_26'
+            when derived.age < 30 then '26_29'
+            else '30_PLUS'
+        end as tranche_age,
+        derived.statut,
+        derived.est_prescription,
+        derived.est_entree,
+        derived.numero_ais
+    from derived
+    -- Left joins: a department missing from the referential surfaces as a null region
+    -- (not_null tests) instead of silently dropping rows.
+    left join departements
+        on derived.code_departement = departements.dep
+    left join regions
+        on departements.reg = regions.reg
+)
+
+select * from final

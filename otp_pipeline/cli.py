@@ -1,0 +1,137 @@
+"""The `otp-pipeline` command: one subcommand per task (`otp-pipeline demo-data …`).
+
+A subcommand is a function adding its parser to `SUBCOMMANDS`; its handler takes the
+parsed arguments and returns the exit code. Handlers import their work lazily so that
+`otp-pipeline --help` stays fast whatever heavy libraries a command needs.
+"""
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from otp_pipeline.lib.months import months_between
+
+DEFAULT_LANDING_DIR = "data/landing"  # contract §1, when OTP_LANDING_DIR is not set
+
+
+def parse_months(text: str) -> list[str]:
+    """`2021-01:2021-12` (both ends included), `2021-03`, or a comma list of those."""
+    months: list[str] = []
+    for part in text.split(","):
+        first, _, last = part.strip().partition(":")
+        try:
+            span = months_between(first, last or first)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+        if not span:
+            raise argparse.ArgumentTypeError(f"empty month range: {part.strip()!r}")
+        months += span
+    return sorted(set(months))
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be above 0: {text}")
+    return value
+
+
+def _add_demo_data(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "demo-data",
+        help="write a realistic demo landing folder (si_pe, imilo, objectifs)",
+        description="Write demo monthly feeds and objectives, with the quirks and about 1 %% "
+        "row errors the contract allows; files of the given months are replaced.",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=None,
+        help=f"landing folder (default: $OTP_LANDING_DIR, else {DEFAULT_LANDING_DIR})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--months", type=parse_months, default="2021-01:2021-12",
+        help="months to write: 2021-01:2021-12, 2021-03 or a comma list (default: 2021)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--scale", type=_positive_float, default=1.0,
+        help="volume factor: 1.0 ≈ 100,000 AIS and 40,000 I-Milo rows a month",
+    )  # fmt: skip
+    parser.add_argument("--seed", type=int, default=7, help="same seed, same bytes")
+    parser.add_argument("--ref-dir", type=Path, default=None, help="INSEE referential folder")
+    parser.set_defaults(handler=_demo_data)
+
+
+def _demo_data(args: argparse.Namespace) -> int:
+    from otp_pipeline.lib.demo_data import generate_landing
+
+    out = args.out or Path(os.environ.get("OTP_LANDING_DIR") or DEFAULT_LANDING_DIR)
+    options = {"ref_dir": args.ref_dir} if args.ref_dir else {}
+    started = time.monotonic()
+    try:
+        summary = generate_landing(out, args.months, args.scale, args.seed, **options)
+    except (ValueError, OSError) as error:
+        print(f"otp-pipeline demo-data: error: {error}", file=sys.stderr)
+        return 1
+    elapsed = time.monotonic() - started
+    print(
+        f"Wrote {len(summary['files']) + 1} files to {out} in {elapsed:.1f} s "
+        f"(months {args.months[0]}..{args.months[-1]}, scale {args.scale}, seed {args.seed})"
+    )
+    for file in summary["files"]:
+        errors = sum(file["quarantined"].values())
+        print(
+            f"  {file['file']:<30} {file['encoding']:<9} {file['rows']:>10,} rows "
+            f"{errors:>7,} to quarantine {file['duplicates']:>4} duplicates"
+        )
+    print(f"  {summary['objectives']['file']:<30} {summary['objectives']['rows']:>20,} rows")
+    reasons = ", ".join(f"{reason} {count}" for reason, count in summary["row_errors"].items())
+    print(f"Rows to quarantine, by reason: {reasons}")
+    if summary["removed"]:
+        print(f"Replaced earlier files: {', '.join(summary['removed'])}")
+    return 0
+
+
+def _add_run(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "run",
+        help="run the whole pipeline for each month, in order, on the DAGSTER_HOME instance",
+        description="Materialise every asset (ingestion, dbt, checks, publication) for each "
+        "month in turn, in this process; stops at the first month that fails.",
+    )
+    parser.add_argument("--months", type=parse_months, required=True,
+                        help="2021-01:2021-06, 2021-03 or a comma list")  # fmt: skip
+    parser.set_defaults(handler=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from otp_pipeline.runner import run_months
+
+    return 0 if run_months(args.months) else 1
+
+
+SUBCOMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
+    _add_demo_data,
+    _add_run,
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="otp-pipeline", description="OTP pipeline: monthly training targets by region."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in SUBCOMMANDS:
+        add(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `otp-pipeline` console script; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,33 @@
+"""Every Dagster definition of the project, gathered from `otp_pipeline/defs/<group>/`."""
+
+import sys
+from pathlib import Path
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from otp_pipeline.defs.ingestion import assets as ingestion
+from otp_pipeline.defs.jobs import monthly_pipeline
+from otp_pipeline.defs.publication import assets as publication
+from otp_pipeline.defs.resources import OtpSettings
+from otp_pipeline.defs.schedules import monthly_schedule
+from otp_pipeline.defs.sensors import failure_alert, landing_sensor
+from otp_pipeline.defs.transform import assets as transform
+from otp_pipeline.defs.transform.project import dbt_project
+
+# The dbt installed beside this Python, not whichever `dbt` comes first on PATH.
+DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
+
+defs = dg.Definitions(
+    assets=dg.load_assets_from_modules([ingestion, transform, publication]),
+    jobs=[monthly_pipeline],
+    schedules=[monthly_schedule],
+    sensors=[landing_sensor, failure_alert],
+    resources={
+        "otp": OtpSettings(),
+        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
+    },
+    # One process runs a month's steps one after the other: DuckDB takes one writer per
+    # file, and dbt (a subprocess) must find the file free.
+    executor=dg.in_process_executor,
+)

@@ -1,0 +1,66 @@
+"""Sensors: new deliveries in the landing folder, and alerts when a run fails."""
+
+import json
+import logging
+import os
+import urllib.request
+
+import dagster as dg
+
+from otp_pipeline.defs.jobs import monthly_pipeline
+from otp_pipeline.defs.resources import OtpSettings
+from otp_pipeline.lib.delivery_watch import plan_runs
+from otp_pipeline.lib.publication import current_month_dirs
+
+
+@dg.sensor(
+    job=monthly_pipeline,
+    minimum_interval_seconds=300,
+    description="Watches $OTP_LANDING_DIR: a new delivery or revision requests a run of its "
+    "month (once both feeds are there); a revision also reruns the later months already "
+    "published. The same file never runs twice (run key = file names + SHA-256).",
+)
+def landing_sensor(context: dg.SensorEvaluationContext, otp: OtpSettings):
+    published = [path.name for path in current_month_dirs(otp.publish_path)]
+    plan = plan_runs(otp.landing_path, published, context.cursor)
+    for line in plan.reports:
+        context.log.info(line)
+    requests = [
+        dg.RunRequest(run_key=key, partition_key=month, tags={"otp/trigger": "delivery"})
+        for month, key in plan.runs
+    ]
+    if requests:
+        return dg.SensorResult(run_requests=requests, cursor=plan.cursor)
+    return dg.SensorResult(
+        skip_reason=dg.SkipReason("; ".join(plan.reports) or "no new delivery"),
+        cursor=plan.cursor,
+    )
+
+
+def alert_text(run: dg.DagsterRun, step: str | None, reason: str) -> str:
+    month = run.tags.get("dagster/partition", "?")
+    return f"otp-pipeline: run {run.run_id} for month {month} failed at step {step}: {reason}"
+
+
+@dg.run_failure_sensor(
+    description="Writes a clear alert (month, step, reason) to the log, and posts it to "
+    "$OTP_ALERT_WEBHOOK_URL when that variable is set.",
+    monitor_all_code_locations=False,
+)
+def failure_alert(context: dg.RunFailureSensorContext):
+    failures = context.get_step_failure_events()
+    step = failures[0].step_key if failures else None
+    reason = (
+        failures[0].event_specific_data.error.message.strip().splitlines()[-1]
+        if failures and failures[0].event_specific_data.error
+        else context.failure_event.message
+    )
+    text = alert_text(context.dagster_run, step, reason)
+    logging.getLogger("otp_pipeline.alerts").error(text)
+    context.log.error(text)
+    url = os.environ.get("OTP_ALERT_WEBHOOK_URL")
+    if url:
+        body = json.dumps({"text": text}).encode()
+        request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10):
+            pass

@@ -1,0 +1,53 @@
+"""Transform assets: the dbt models (facts and published marts), one partition a month."""
+
+import json
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    dbt_assets,
+)
+
+from otp_pipeline.defs.partitions import monthly_partitions
+from otp_pipeline.defs.resources import OtpSettings
+from otp_pipeline.defs.transform.project import dbt_project
+from otp_pipeline.lib.thresholds import dbt_vars
+
+
+class OtpDbtTranslator(DagsterDbtTranslator):
+    """dbt nodes → Dagster: every model and seed in group `transform`; the sources
+    `raw.<table>` are the ingestion assets `raw/<table>`."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return dg.AssetKey([dbt_resource_props["source_name"], dbt_resource_props["name"]])
+        return super().get_asset_key(dbt_resource_props)
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return "transform"
+
+
+translator = OtpDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    dagster_dbt_translator=translator,
+    partitions_def=monthly_partitions,
+    # One run per month: the marts are rebuilt for one `mois` at a time, and a month's
+    # figures only ever use files up to that month.
+    backfill_policy=dg.BackfillPolicy.multi_run(1),
+)
+def otp_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, otp: OtpSettings):
+    """Builds the dbt project for the partition's month: seeds, facts, marts and dbt tests."""
+    month = context.partition_key
+    # dbt runs as a subprocess from dbt_project/: it gets the warehouse as an absolute path.
+    os.environ["OTP_WAREHOUSE"] = str(otp.warehouse_path)
+    target = otp.warehouse_path.parent / "dbt_target"
+    args = ["build", "--vars", json.dumps(dbt_vars(month, otp.expectations_path))]
+    yield from dbt.cli(args, context=context, target_path=target).stream()

@@ -1,0 +1,108 @@
+"""The landing folder (§2): which delivery file wins for a source and a month."""
+
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from otp_pipeline.lib.errors import StructuralError
+from otp_pipeline.lib.months import MONTH_PATTERN
+from otp_pipeline.lib.settings import Feed
+
+logger = logging.getLogger(__name__)
+
+OBJECTIVES_FOLDER = "objectifs"
+OBJECTIVES_STEM = "objectifs_otp.csv"
+
+
+def delivery_pattern(feed: Feed) -> re.Pattern:
+    """The exact name of a delivery file of `feed` (lower case, `_rN` with N ≥ 2)."""
+    return re.compile(rf"^{feed.file_prefix}_(\d{{4}}-\d{{2}})(?:_r([2-9]|[1-9]\d+))?\.csv(\.gz)?$")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One delivery file of a source for a month, at a revision (1 when unsuffixed)."""
+
+    path: Path
+    source: str
+    month: str
+    revision: int
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+@dataclass
+class LandingScan:
+    """What a source's landing folder holds: deliveries by month, and ignored entries."""
+
+    deliveries: dict[str, list[Delivery]]
+    ignored: list[str]
+
+
+def scan_feed_folder(landing_dir: Path, feed: Feed) -> LandingScan:
+    """Every delivery of `feed` in the landing folder; other entries listed as ignored."""
+    folder = Path(landing_dir) / feed.name
+    pattern = delivery_pattern(feed)
+    deliveries: dict[str, list[Delivery]] = {}
+    ignored: list[str] = []
+    if not folder.is_dir():
+        return LandingScan(deliveries, ignored)
+    for entry in sorted(folder.iterdir()):
+        match = pattern.match(entry.name)
+        # Symbolic links are refused even when they point at a file: a producer drops
+        # files, and a link could make the pipeline read outside the landing folder.
+        if entry.is_symlink() or not entry.is_file() or not match:
+            ignored.append(entry.name)
+            continue
+        month = match.group(1)
+        if not MONTH_PATTERN.match(month):
+            ignored.append(entry.name)
+            continue
+        revision = int(match.group(2) or 1)
+        deliveries.setdefault(month, []).append(Delivery(entry, feed.name, month, revision))
+    return LandingScan(deliveries, ignored)
+
+
+def winning_delivery(scan: LandingScan, feed: Feed, month: str) -> Delivery:
+    """The file that wins for `month`: the highest revision, even when it is broken."""
+    candidates = scan.deliveries.get(month, [])
+    if not candidates:
+        raise StructuralError(
+            f"{feed.name}/{feed.file_prefix}_{month}.csv",
+            f"no delivery of source {feed.name} for month {month}",
+        )
+    top = max(candidate.revision for candidate in candidates)
+    winners = [candidate for candidate in candidates if candidate.revision == top]
+    if len(winners) > 1:
+        names = " and ".join(winner.name for winner in winners)
+        raise StructuralError(
+            f"{feed.name}/{winners[0].name}",
+            f"two files for month {month} revision {top}: {names}",
+        )
+    return winners[0]
+
+
+def log_ignored(scan: LandingScan, feed: Feed, log: logging.Logger = logger) -> None:
+    for name in scan.ignored:
+        log.warning("ignored in landing folder %s/: %s", feed.name, name)
+
+
+def objectives_file(landing_dir: Path) -> Path:
+    """The objectives file, plain or gzip-compressed; a StructuralError when absent."""
+    folder = Path(landing_dir) / OBJECTIVES_FOLDER
+    found = [
+        folder / name
+        for name in (OBJECTIVES_STEM, OBJECTIVES_STEM + ".gz")
+        if (folder / name).is_file() and not (folder / name).is_symlink()
+    ]
+    if not found:
+        raise StructuralError(f"{OBJECTIVES_FOLDER}/{OBJECTIVES_STEM}", "objectives file missing")
+    if len(found) > 1:
+        raise StructuralError(
+            f"{OBJECTIVES_FOLDER}/{OBJECTIVES_STEM}",
+            "objectives delivered twice (.csv and .csv.gz)",
+        )
+    return found[0]

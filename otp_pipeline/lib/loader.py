@@ -1,0 +1,210 @@
+"""Loading one delivery file into the warehouse: every row loaded, quarantined or a duplicate."""
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime
+
+import duckdb
+import pyarrow as pa
+
+from otp_pipeline.lib.decoding import inspect_file, open_text
+from otp_pipeline.lib.errors import StructuralError
+from otp_pipeline.lib.feed_reader import ReadResult, read_batches
+from otp_pipeline.lib.landing import Delivery
+from otp_pipeline.lib.months import month_from_index, month_index, parse_month
+from otp_pipeline.lib.odd_values import (
+    INVALID_PRESCRIPTEUR_SQL,
+    odd_value_parameters,
+    odd_values_sql,
+)
+from otp_pipeline.lib.row_checks import check_parameters, checked_rows_sql, raw_insert_sql
+from otp_pipeline.lib.settings import Feed
+
+
+@dataclass
+class DeliveryReport:
+    """The accounting of one loaded file: read = loaded + quarantined + duplicates."""
+
+    source: str
+    month: str
+    file: str
+    revision: int
+    sha256: str
+    encoding: str
+    rows_read: int
+    rows_loaded: int
+    rows_quarantined: int
+    rows_duplicates: int
+    quarantine_reasons: dict[str, int]
+    invalid_type_prescripteur: dict[str, int]
+    odd_values: dict[str, int]
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _month_bounds(month: str) -> tuple[date, date]:
+    year, number = parse_month(month)
+    following = month_from_index(month_index(month) + 1)
+    next_year, next_number = parse_month(following)
+    return date(year, number, 1), date(next_year, next_number, 1)
+
+
+def _stage_rows(con, feed: Feed, delivery: Delivery, label: str, facts) -> ReadResult:
+    columns = ", ".join(f'"{column}" varchar' for column in feed.columns)
+    con.execute(f"create or replace temp table landing_rows (line_number bigint, {columns})")
+    result = ReadResult()
+    with open_text(delivery.path, label, facts) as text:
+        for batch in read_batches(text, label, feed.columns, feed.required, result):
+            con.register("landing_batch", batch)
+            con.execute("insert into landing_rows select * from landing_batch")
+            con.unregister("landing_batch")
+    return result
+
+
+def _counts(con) -> tuple[int, int, int, dict[str, int]]:
+    [(loaded, quarantined, duplicates)] = con.execute(
+        """
+        select
+            count(*) filter (where reason is null and not is_duplicate),
+            count(*) filter (where reason is not null),
+            count(*) filter (where is_duplicate)
+        from checked_rows
+        """
+    ).fetchall()
+    reasons = dict(
+        con.execute(
+            "select reason, count(*) from checked_rows where reason is not null "
+            "group by reason order by reason"
+        ).fetchall()
+    )
+    return loaded, quarantined, duplicates, reasons
+
+
+def load_delivery(
+    con: duckdb.DuckDBPyConnection,
+    feed: Feed,
+    delivery: Delivery,
+    departements: frozenset[str],
+    quarantine_max_percent: float,
+) -> DeliveryReport:
+    """Check and load `delivery`, replacing its month and source in one transaction.
+
+    Raises StructuralError (nothing written) when the file breaks §6.
+    """
+    label = f"{feed.name}/{delivery.name}"
+    facts = inspect_file(delivery.path, label, feed.encodings)
+    result = _stage_rows(con, feed, delivery, label, facts)
+    if result.rows_read == 0:
+        raise StructuralError(label, "no data row (header only)")
+    first_day, next_month = _month_bounds(delivery.month)
+    con.execute(checked_rows_sql(feed), check_parameters(feed, first_day, next_month, departements))
+    loaded, quarantined, duplicates, reasons = _counts(con)
+    for malformed in result.malformed:
+        reasons[malformed.reason] = reasons.get(malformed.reason, 0) + 1
+    quarantined += len(result.malformed)
+    if quarantined * 100 > result.rows_read * quarantine_max_percent:
+        share = 100 * quarantined / result.rows_read
+        raise StructuralError(
+            label,
+            f"{quarantined} of {result.rows_read} data rows quarantined ({share:.2f} %), "
+            f"above the {quarantine_max_percent:g} % limit; reasons: {reasons}",
+        )
+    optional = feed.optional_code_columns
+    params = odd_value_parameters(optional)
+    odd = dict(
+        zip(optional, con.execute(odd_values_sql(optional), params).fetchall()[0], strict=True)
+    )
+    invalid = {}
+    if "type_prescripteur" in feed.columns:
+        invalid = dict(
+            con.execute(
+                INVALID_PRESCRIPTEUR_SQL, odd_value_parameters(("type_prescripteur",))
+            ).fetchall()
+        )
+    report = DeliveryReport(
+        source=feed.name, month=delivery.month, file=delivery.name,
+        revision=delivery.revision, sha256=facts.sha256, encoding=facts.encoding,
+        rows_read=result.rows_read, rows_loaded=loaded, rows_quarantined=quarantined,
+        rows_duplicates=duplicates, quarantine_reasons=reasons,
+        invalid_type_prescripteur=invalid, odd_values=odd,
+    )  # fmt: skip
+    _replace_month(con, feed, delivery, report, result)
+    return report
+
+
+def _replace_month(con, feed: Feed, delivery: Delivery, report: DeliveryReport, result) -> None:
+    """Swap the month's rows, quarantine and accounting for the new file, all or nothing."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    lineage = {
+        "source_file": delivery.name, "revision": delivery.revision,
+        "sha256": report.sha256, "loaded_at": now,
+    }  # fmt: skip
+    key = {"source": feed.name, "mois": delivery.month}
+    malformed = pa.table(
+        {
+            "line_number": pa.array([m.line_number for m in result.malformed], pa.int64()),
+            "reason": pa.array([m.reason for m in result.malformed], pa.string()),
+            "raw_record": pa.array([m.raw_record for m in result.malformed], pa.string()),
+        }
+    )
+    con.execute("begin transaction")
+    try:
+        con.execute(f'delete from raw."{feed.name}" where mois = $mois', {"mois": delivery.month})
+        con.execute(raw_insert_sql(feed), {"mois": delivery.month, **lineage})
+        con.execute("delete from raw.quarantine where source = $source and mois = $mois", key)
+        con.execute(
+            f"""
+            insert into raw.quarantine
+            select $source, $mois, $source_file, $revision, $sha256, line_number, reason,
+                   concat_ws(';', {", ".join(f'"{c}"' for c in feed.columns)}), $loaded_at
+            from checked_rows where reason is not null
+            """,
+            {**key, **lineage},
+        )
+        con.register("malformed_rows", malformed)
+        con.execute(
+            """
+            insert into raw.quarantine
+            select $source, $mois, $source_file, $revision, $sha256, line_number, reason,
+                   raw_record, $loaded_at
+            from malformed_rows
+            """,
+            {**key, **lineage},
+        )
+        con.unregister("malformed_rows")
+        con.execute("delete from raw.deliveries where source = $source and mois = $mois", key)
+        con.execute(
+            """
+            insert into raw.deliveries values (
+                $source, $mois, $source_file, $revision, $sha256, $encoding, $rows_read,
+                $rows_loaded, $rows_quarantined, $rows_duplicates, $quarantine_reasons,
+                $invalid_type_prescripteur, $odd_values, $loaded_at)
+            """,
+            {
+                **key, **lineage, "encoding": report.encoding,
+                "rows_read": report.rows_read, "rows_loaded": report.rows_loaded,
+                "rows_quarantined": report.rows_quarantined,
+                "rows_duplicates": report.rows_duplicates,
+                "quarantine_reasons": json.dumps(report.quarantine_reasons, sort_keys=True),
+                "invalid_type_prescripteur": json.dumps(
+                    report.invalid_type_prescripteur, sort_keys=True
+                ),
+                "odd_values": json.dumps(report.odd_values, sort_keys=True),
+            },
+        )  # fmt: skip
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    con.execute("drop table if exists checked_rows")
+    con.execute("drop table if exists landing_rows")
+
+
+def loaded_delivery(con, source: str, month: str) -> tuple[str, str] | None:
+    """(file name, SHA-256) of what is loaded now for a source and month, if anything."""
+    rows = con.execute(
+        "select source_file, sha256 from raw.deliveries where source = $source and mois = $mois",
+        {"source": source, "mois": month},
+    ).fetchall()
+    return tuple(rows[0]) if rows else None

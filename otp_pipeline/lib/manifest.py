@@ -1,0 +1,145 @@
+"""What a published month folder declares and may hold (contract §7).
+
+Its `manifest.json` (time stamps, writing, reading), the name its vintage gets once it is
+replaced, and the check that it holds aggregates only.
+"""
+
+import csv
+import json
+import logging
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+MANIFEST_NAME = "manifest.json"
+VINTAGES = "_vintages"
+PRODUCED_AT_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # what the manifest says: 2021-04-15T12:00:00Z
+VINTAGE_FORMAT = "%Y%m%dT%H%M%SZ"  # what a vintage folder is called: 20210415T120000Z
+
+# Column names of row-level or personal data (contract §3, raw.quarantine): never published.
+FORBIDDEN_COLUMNS = frozenset(
+    {
+        "id_ais", "id_individu", "id_jeune", "id_prescription", "numero_ais",
+        "date_naissance", "raw_record", "raw_line", "line_text", "texte_ligne",
+    }
+)  # fmt: skip
+
+log = logging.getLogger(__name__)
+
+
+class PersonalDataError(ValueError):
+    """A file about to be published names a person-level column."""
+
+
+def produced_at_text(now: datetime | None = None) -> str:
+    """The `produced_at` of a publication made at `now` (default: the current time), in UTC."""
+    moment = datetime.now(UTC) if now is None else now
+    if moment.tzinfo is None:
+        # A naive time is usually local time: taking it for UTC would stamp a wrong hour.
+        raise ValueError(f"now must be timezone-aware, got {moment!r}")
+    return moment.astimezone(UTC).strftime(PRODUCED_AT_FORMAT)
+
+
+def finalize_manifest(
+    manifest: dict, month: str, produced_at: str, row_counts: dict[str, int]
+) -> dict:
+    """The manifest of one month as published: the caller's dict plus `produced_at` and `tables`.
+
+    The caller's dict is not modified. Our `produced_at` and `tables` win over any given ones:
+    they describe the files actually written.
+    """
+    for key in ("mois", "month"):
+        if key in manifest and manifest[key] != month:
+            raise ValueError(f"manifest says {key}={manifest[key]!r}, publishing {month}")
+    return {**manifest, "produced_at": produced_at, "tables": dict(row_counts)}
+
+
+def write_manifest(folder: Path, manifest: dict) -> Path:
+    """Write `manifest.json` into `folder`: UTF-8, indented, flushed to disk."""
+    # allow_nan=False: NaN is not JSON, a consumer's parser would reject the whole file.
+    text = json.dumps(manifest, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    path = Path(folder) / MANIFEST_NAME
+    with open(path, "wb") as handle:
+        handle.write(text.encode("utf-8"))
+        handle.flush()
+        os.fsync(handle.fileno())
+    return path
+
+
+def read_produced_at(folder: Path) -> datetime | None:
+    """The `produced_at` of the publication in `folder`, in UTC; None when it cannot be read."""
+    try:
+        manifest = json.loads((Path(folder) / MANIFEST_NAME).read_text(encoding="utf-8"))
+        moment = datetime.fromisoformat(manifest["produced_at"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def free_vintage_path(publish_dir: Path, month: str, current: Path) -> Path:
+    """Where `current` (a month's publication) goes when replaced: a path not yet taken.
+
+    `_vintages/YYYY-MM/<its produced_at as YYYYMMDDTHHMMSSZ>`, suffixed `-2`, `-3`… when two
+    publications were produced within the same second.
+    """
+    moment = read_produced_at(current)
+    if moment is None:
+        # A folder without a readable manifest (made by hand, or by an older version) must
+        # still be kept rather than block every later publication of its month.
+        moment = datetime.fromtimestamp(Path(current).stat().st_mtime, UTC)
+        log.warning("no readable produced_at in %s, vintage named after its mtime", current)
+    stamp = moment.strftime(VINTAGE_FORMAT)
+    base = Path(publish_dir) / VINTAGES / month
+    candidate, suffix = base / stamp, 2
+    while candidate.exists():
+        candidate, suffix = base / f"{stamp}-{suffix}", suffix + 1
+    return candidate
+
+
+def assert_no_personal_data(folder: Path) -> None:
+    """Raise PersonalDataError if a file of a month folder names a person-level column.
+
+    Checked: CSV headers, Parquet column names, manifest keys. Any other entry raises too:
+    what cannot be checked is not published.
+    """
+    findings = []
+    for path in sorted(Path(folder).iterdir()):
+        if path.suffix == ".csv" and path.is_file():
+            with open(path, encoding="utf-8", newline="") as handle:
+                header = next(csv.reader(handle, delimiter=";"), [])
+            findings += [(path.name, name) for name in header if _is_forbidden_column(name)]
+        elif path.suffix == ".parquet" and path.is_file():
+            names = pq.read_schema(path).names
+            findings += [(path.name, name) for name in names if _is_forbidden_column(name)]
+        elif path.name == MANIFEST_NAME and path.is_file():
+            keys = _json_keys(json.loads(path.read_text(encoding="utf-8")))
+            # Exact match only: a quarantine reason legitimately quotes a column
+            # (`VALEUR_REQUISE_MANQUANTE:id_ais`); a key *named* id_ais holds an id.
+            findings += [(path.name, key) for key in keys if _normal(key) in FORBIDDEN_COLUMNS]
+        else:
+            raise PersonalDataError(f"{path}: unexpected entry, cannot be checked")
+    if findings:
+        listed = ", ".join(f"{name} in {file}" for file, name in findings)
+        raise PersonalDataError(f"{folder}: person-level columns found: {listed}")
+
+
+def _is_forbidden_column(name: str) -> bool:
+    # Substring: `id_individu_hash` is still a person id. No contract column contains one.
+    return any(forbidden in _normal(name) for forbidden in FORBIDDEN_COLUMNS)
+
+
+def _normal(name: str) -> str:
+    return name.strip().lower()
+
+
+def _json_keys(value: object) -> Iterator[str]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield str(key)
+            yield from _json_keys(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _json_keys(item)

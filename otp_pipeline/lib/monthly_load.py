@@ -1,0 +1,60 @@
+"""Bringing a source up to date for a month: its file and every earlier month's (§2).
+
+A month's figures come from the winning file of every month from 2021-01 to it. Earlier
+months whose loaded file is not their current winner (a revision arrived, or never
+loaded) are loaded first, in the same run; a broken one fails the run, naming its month.
+"""
+
+import logging
+from pathlib import Path
+
+import duckdb
+
+from otp_pipeline.lib.decoding import sha256_of
+from otp_pipeline.lib.errors import StructuralError
+from otp_pipeline.lib.landing import log_ignored, scan_feed_folder, winning_delivery
+from otp_pipeline.lib.loader import DeliveryReport, load_delivery, loaded_delivery
+from otp_pipeline.lib.months import months_up_to
+from otp_pipeline.lib.settings import Feed
+from otp_pipeline.lib.warehouse import department_codes, ensure_raw_schema
+
+logger = logging.getLogger(__name__)
+
+
+def load_month(
+    con: duckdb.DuckDBPyConnection,
+    feed: Feed,
+    landing_dir: Path,
+    month: str,
+    quarantine_max_percent: float,
+    log: logging.Logger = logger,
+) -> list[DeliveryReport]:
+    """Load `month`'s winning file of `feed`, and every stale earlier month first.
+
+    Returns the reports of the files loaded, `month`'s last.
+    """
+    ensure_raw_schema(con)
+    scan = scan_feed_folder(landing_dir, feed)
+    log_ignored(scan, feed, log)
+    departements = department_codes()
+    reports = []
+    for current in months_up_to(month):
+        delivery = winning_delivery(scan, feed, current)
+        if current != month:
+            loaded = loaded_delivery(con, feed.name, current)
+            if loaded == (delivery.name, sha256_of(delivery.path)):
+                continue
+            log.info("%s %s: loading %s first (loaded: %s)", feed.name, month, delivery.name,
+                     loaded[0] if loaded else "nothing")  # fmt: skip
+        try:
+            reports.append(load_delivery(con, feed, delivery, departements, quarantine_max_percent))
+        except StructuralError as error:
+            if current == month:
+                raise
+            raise StructuralError(
+                error.file,
+                f"{error.problem} (month {current} is needed by the run of {month}: "
+                "every earlier month's winning file must load)",
+                error.line,
+            ) from error
+    return reports

@@ -1,0 +1,145 @@
+"""The row checks of §3 and §6 as DuckDB SQL over a feed's trimmed text rows.
+
+Statements are assembled from the contract's column names (constants of `settings.py`,
+never file content); every value — month bounds, formats, codes, departments — is a bound
+parameter.
+"""
+
+from otp_pipeline.lib.settings import (
+    AGE_MAX,
+    AGE_MIN,
+    ENTRY_STATUTS,
+    REASON_AGE,
+    REASON_BAD_DATE,
+    REASON_CONFLICTING_ID,
+    REASON_ENTRY_BEFORE,
+    REASON_MISSING,
+    REASON_OUTSIDE_MONTH,
+    REASON_UNKNOWN_DEPARTEMENT,
+    REASON_UNKNOWN_STATUT,
+    STATUTS,
+    Feed,
+)
+
+DATE_COLUMNS = ("date_naissance", "date_prescription", "date_entree")
+
+
+def _q(identifier: str) -> str:
+    """A quoted identifier; only ever called on the contract's constant column names."""
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _parsed_date(column: str) -> str:
+    return (
+        f"case when regexp_full_match({_q(column)}, $date_pattern) "
+        f"then try_strptime({_q(column)}, $date_format)::date end"
+    )
+
+
+def checked_rows_sql(feed: Feed) -> str:
+    """`landing_rows` (trimmed text) → temp table `checked_rows`: typed values + first reason.
+
+    Reasons are tried in a fixed order, so a row with several faults always gets the same.
+    """
+    reasons = [
+        f"case when {_q(column)} = '' then '{REASON_MISSING}:{column}' end"
+        for column in feed.required
+    ]
+    reasons += [
+        f"case when d_naissance is null then '{REASON_BAD_DATE}:date_naissance' end",
+        f"case when d_prescription is null then '{REASON_BAD_DATE}:date_prescription' end",
+        f"case when not list_contains($departements, n_departement) "
+        f"then '{REASON_UNKNOWN_DEPARTEMENT}' end",
+        f"case when not list_contains($statuts, n_statut) then '{REASON_UNKNOWN_STATUT}' end",
+        "case when d_prescription < $first_day or d_prescription >= $next_month "
+        f"then '{REASON_OUTSIDE_MONTH}' end",
+        "case when is_entry and date_entree <> '' and d_entree is null "
+        f"then '{REASON_BAD_DATE}:date_entree' end",
+        f"case when age not between {AGE_MIN} and {AGE_MAX} then '{REASON_AGE}' end",
+        f"case when is_entry and d_entree < d_prescription then '{REASON_ENTRY_BEFORE}' end",
+    ]
+    row_text = ", ".join(_q(column) for column in feed.columns)
+    return f"""
+create or replace temp table checked_rows as
+with normalised as (
+    select
+        *,
+        case when regexp_full_match(code_departement, '[1-9]') then '0' || code_departement
+             else upper(code_departement) end as n_departement,
+        upper(statut) as n_statut,
+        list_contains($entry_statuts, upper(statut)) as is_entry,
+        {_parsed_date("date_naissance")} as d_naissance,
+        {_parsed_date("date_prescription")} as d_prescription,
+        {_parsed_date("date_entree")} as d_entree,
+        to_json(list_value({row_text})) as row_text
+    from landing_rows
+),
+aged as (
+    select
+        *,
+        year(d_prescription) - year(d_naissance)
+        - case when month(d_prescription) * 100 + day(d_prescription)
+                    < month(d_naissance) * 100 + day(d_naissance) then 1 else 0 end as age
+    from normalised
+),
+first_fault as (
+    select *, coalesce({", ".join(reasons)}) as row_reason from aged
+),
+keyed as (
+    select
+        *,
+        count(distinct row_text) over (partition by {_q(feed.id_column)}, row_reason is null)
+            as variants,
+        row_number() over (
+            partition by {_q(feed.id_column)}, row_reason is null order by line_number
+        ) as rank_in_id
+    from first_fault
+)
+select
+    *,
+    case when row_reason is not null then row_reason
+         when variants > 1 then '{REASON_CONFLICTING_ID}' end as reason,
+    row_reason is null and variants = 1 and rank_in_id > 1 as is_duplicate
+from keyed
+"""
+
+
+def check_parameters(feed: Feed, first_day, next_month, departements) -> dict:
+    return {
+        "date_pattern": feed.date_pattern,
+        "date_format": feed.date_format,
+        "departements": sorted(departements),
+        "statuts": list(STATUTS),
+        "entry_statuts": list(ENTRY_STATUTS),
+        "first_day": first_day,
+        "next_month": next_month,
+    }
+
+
+def raw_insert_sql(feed: Feed) -> str:
+    """Insert the loaded rows of `checked_rows` into `raw.<feed>`, normalised and typed."""
+    typed = {
+        "date_naissance": "d_naissance",
+        "date_prescription": "d_prescription",
+        "date_entree": "case when is_entry then d_entree end",
+        "code_departement": "n_departement",
+        "statut": "n_statut",
+    }
+    values = []
+    for column in feed.columns:
+        if column in typed:
+            values.append(typed[column])
+        elif column in feed.upper_columns:
+            values.append(f"nullif(upper({_q(column)}), '')")
+        else:
+            values.append(f"nullif({_q(column)}, '')")
+    columns = ", ".join(["mois", *map(_q, feed.columns), *LINEAGE])
+    return f"""
+insert into raw.{_q(feed.name)} ({columns})
+select $mois, {", ".join(values)}, $source_file, $revision, $sha256, line_number, $loaded_at
+from checked_rows
+where reason is null and not is_duplicate
+"""
+
+
+LINEAGE = ("source_file", "revision", "sha256", "line_number", "loaded_at")

@@ -1,0 +1,21 @@
+"""The data-quality thresholds of `expectations/thresholds.yml`, the one source of truth."""
+
+from pathlib import Path
+
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+
+
+def load_thresholds(expectations_dir: Path = DEFAULT_EXPECTATIONS_DIR) -> dict[str, float]:
+    """Every threshold by name, as written in `thresholds.yml`."""
+    with open(Path(expectations_dir) / "thresholds.yml", encoding="utf-8") as handle:
+        values = yaml.safe_load(handle)
+    return {name: float(value) for name, value in values.items()}
+
+
+def dbt_vars(month: str, expectations_dir: Path = DEFAULT_EXPECTATIONS_DIR) -> dict:
+    """The `--vars` every dbt invocation gets: the month and the thresholds dbt uses."""
+    thresholds = load_thresholds(Path(expectations_dir))
+    return {"mois": month, "seuil_remplissage": thresholds["prescriber_fill_rate_min"]}

@@ -1,0 +1,91 @@
+-- Raw warehouse tables written by the ingestion assets (docs/architecture.md).
+-- Idempotent: run at every load before anything is written.
+create schema if not exists raw;
+
+create table if not exists raw.si_pe (
+    mois varchar not null,
+    id_ais varchar not null,
+    id_individu varchar not null,
+    date_naissance date not null,
+    code_departement varchar not null,
+    code_agence varchar,
+    type_prescripteur varchar,
+    code_structure_prescriptrice varchar,
+    date_prescription date not null,
+    date_entree date,
+    statut varchar not null,
+    formacode varchar,
+    code_rome varchar,
+    type_formation varchar,
+    financeur varchar,
+    duree_heures varchar,
+    source_file varchar not null,
+    revision integer not null,
+    sha256 varchar not null,
+    line_number bigint not null,
+    loaded_at timestamp not null
+);
+
+create table if not exists raw.imilo (
+    mois varchar not null,
+    id_prescription varchar not null,
+    id_jeune varchar not null,
+    date_naissance date not null,
+    code_mission_locale varchar not null,
+    code_departement varchar not null,
+    date_prescription date not null,
+    date_entree date,
+    statut varchar not null,
+    numero_ais varchar,
+    formacode varchar,
+    code_rome varchar,
+    type_formation varchar,
+    source_file varchar not null,
+    revision integer not null,
+    sha256 varchar not null,
+    line_number bigint not null,
+    loaded_at timestamp not null
+);
+
+create table if not exists raw.quarantine (
+    source varchar not null,
+    mois varchar not null,
+    source_file varchar not null,
+    revision integer not null,
+    sha256 varchar not null,
+    line_number bigint not null,
+    reason varchar not null,
+    raw_record varchar,
+    loaded_at timestamp not null
+);
+
+create table if not exists raw.deliveries (
+    source varchar not null,
+    mois varchar not null,
+    source_file varchar not null,
+    revision integer not null,
+    sha256 varchar not null,
+    encoding varchar not null,
+    rows_read bigint not null,
+    rows_loaded bigint not null,
+    rows_quarantined bigint not null,
+    rows_duplicates bigint not null,
+    quarantine_reasons varchar not null,
+    invalid_type_prescripteur varchar not null,
+    odd_values varchar not null,
+    loaded_at timestamp not null,
+    primary key (source, mois)
+);
+
+create table if not exists raw.objectifs_otp (
+    code_region varchar not null,
+    periode_debut varchar not null,
+    periode_fin varchar not null,
+    objectif_entrees_moins_30 bigint not null,
+    dont_volume_socle bigint not null,
+    sous_objectif_pe_moins_30 bigint not null,
+    sous_objectif_ml_moins_26 bigint not null,
+    source_file varchar not null,
+    sha256 varchar not null,
+    loaded_at timestamp not null
+);

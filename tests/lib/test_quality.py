@@ -1,0 +1,418 @@
+"""Data-quality suites (expectations/*.yml) validated with GX on a real DuckDB file.
+
+The warehouse holds the dbt tables with hand-written rows for March 2021:
+- region 11: 30 si_pe prescriptions counted, 27 with a valid type_prescripteur (0.90, not
+  flagged), one of them entered in March; plus one cancelled prescription (not counted)
+  and one February prescription entered in March;
+- region 84: 30 si_pe prescriptions by a Mission locale or not filled, 26 filled
+  (26/30 = 0.8667, flagged), one ML prescription without its structure code;
+- region 93: 2 I-Milo prescriptions, one entered in March.
+"""
+
+import json
+import shutil
+from datetime import date
+
+import duckdb
+import pytest
+
+from otp_pipeline.lib.manifest import FORBIDDEN_COLUMNS
+from otp_pipeline.lib.quality import (
+    SuiteError,
+    month_quality_summary,
+    quality_report_path,
+    read_frame,
+    validate_month,
+    validate_suite,
+)
+from otp_pipeline.lib.quality_suites import load_suites
+from otp_pipeline.lib.thresholds import DEFAULT_EXPECTATIONS_DIR
+
+MONTH = "2021-03"
+REGIONS = {"11": ("75", "Île-de-France"), "84": ("69", "Auvergne-Rhône-Alpes"),
+           "93": ("13", "Provence-Alpes-Côte d'Azur")}  # fmt: skip
+VALID_TYPES = ("PE", "ML", "CAP_EMPLOI", "AUTRE")
+
+FCT_PRESCRIPTIONS = """create table main.fct_prescriptions (
+    source varchar, id_prescription varchar, mois_fichier varchar, mois varchar,
+    date_prescription date, date_entree date, code_departement varchar, code_region varchar,
+    libelle_region varchar, type_prescripteur varchar, prescripteur_renseigne boolean,
+    code_structure varchar, reseau_prescripteur varchar, age integer, tranche_age varchar,
+    statut varchar, est_prescription boolean, est_entree boolean, numero_ais varchar)"""
+FCT_ENTREES = """create table main.fct_entrees (
+    source varchar, id_prescription varchar, mois_fichier varchar, mois_entree varchar,
+    date_entree date, date_prescription date, code_region varchar, libelle_region varchar,
+    reseau_prescripteur varchar, age integer, tranche_age varchar, numero_ais varchar,
+    mois_fichier_ais_apparie varchar)"""
+PRESCRIPTIONS_MENSUELLES = """create table main.prescriptions_mensuelles (
+    mois varchar, code_region varchar, libelle_region varchar, source varchar,
+    reseau_prescripteur varchar, tranche_age varchar, nb_prescriptions bigint,
+    nb_entrees bigint, fiabilite varchar)"""
+SUIVI_OTP = """create table main.suivi_otp (
+    mois varchar, code_region varchar, libelle_region varchar, indicateur varchar,
+    periode_debut varchar, periode_fin varchar, objectif bigint, realise_mois bigint,
+    realise_cumule bigint, taux_realisation double, cible_lineaire double,
+    ecart_cible double, fiabilite varchar)"""
+QUALITE_PRESCRIPTEUR = """create table main.qualite_prescripteur (
+    mois varchar, code_region varchar, libelle_region varchar, nb_prescriptions_si_pe bigint,
+    nb_prescripteur_renseigne bigint, taux_renseignement double,
+    nb_ml_si_pe_moins_26 bigint, nb_ml_imilo_moins_26 bigint, fiabilite varchar)"""
+
+
+def prescription(id_, source="SI_PE", region="11", type_prescripteur="PE", age=25,
+                 statut="PRESCRITE", prescrite=date(2021, 3, 10), entree=None,
+                 structure=None, numero_ais=None) -> dict:  # fmt: skip
+    """One fct_prescriptions row derived as dbt does (contract §5)."""
+    departement, libelle = REGIONS.get(region, ("99", None))
+    valid = source == "IMILO" or type_prescripteur in VALID_TYPES
+    return {
+        "source": source, "id_prescription": id_, "mois_fichier": prescrite.strftime("%Y-%m"),
+        "mois": prescrite.strftime("%Y-%m"), "date_prescription": prescrite,
+        "date_entree": entree, "code_departement": departement, "code_region": region,
+        "libelle_region": libelle,
+        "type_prescripteur": None if source == "IMILO" else type_prescripteur,
+        "prescripteur_renseigne": valid, "code_structure": structure,
+        "reseau_prescripteur": "ML" if source == "IMILO" else (type_prescripteur if valid else "NON_RENSEIGNE"),
+        "age": age, "tranche_age": "MOINS_26" if age < 26 else ("26_29" if age < 30 else "30_PLUS"),
+        "statut": statut, "est_prescription": statut != "ANNULEE",
+        "est_entree": statut in ("ENTREE", "ABANDON") and entree is not None,
+        "numero_ais": numero_ais,
+    }  # fmt: skip
+
+
+def baseline_prescriptions() -> list[dict]:
+    rows = [prescription(f"P11-{i:02d}", type_prescripteur="PE") for i in range(1, 28)]
+    rows[0] = prescription("P11-01", statut="ENTREE", entree=date(2021, 3, 20))
+    rows += [prescription("P11-28", type_prescripteur=None),
+             prescription("P11-29", type_prescripteur=None),
+             prescription("P11-30", type_prescripteur="MISSION LOCALE"),
+             prescription("P11-31", statut="ANNULEE"),
+             prescription("P11-F1", prescrite=date(2021, 2, 3), statut="ENTREE",
+                          entree=date(2021, 3, 1))]  # fmt: skip
+    rows += [prescription(f"P84-{i:02d}", region="84", type_prescripteur="ML", age=35,
+                          structure=None if i == 1 else "ML069") for i in range(1, 27)]  # fmt: skip
+    rows += [prescription(f"P84-{i:02d}", region="84", type_prescripteur=None, age=35)
+             for i in range(27, 31)]  # fmt: skip
+    rows += [prescription("M93-1", source="IMILO", region="93", age=20, structure="ML013"),
+             prescription("M93-2", source="IMILO", region="93", age=20, structure="ML013",
+                          statut="ENTREE", entree=date(2021, 3, 15))]  # fmt: skip
+    return rows
+
+
+def entries(prescriptions: list[dict]) -> list[dict]:
+    return [
+        {
+            "source": p["source"],
+            "id_prescription": p["id_prescription"],
+            "mois_fichier": p["mois_fichier"],
+            "mois_entree": p["date_entree"].strftime("%Y-%m"),
+            "date_entree": p["date_entree"],
+            "date_prescription": p["date_prescription"],
+            "code_region": p["code_region"],
+            "libelle_region": p["libelle_region"],
+            "reseau_prescripteur": p["reseau_prescripteur"],
+            "age": p["age"],
+            "tranche_age": p["tranche_age"],
+            "numero_ais": p["numero_ais"],
+            "mois_fichier_ais_apparie": None,
+        }  # fmt: skip
+        for p in prescriptions
+        if p["est_entree"]
+    ]
+
+
+IDF, ARA, PACA = (REGIONS[code][1] for code in ("11", "84", "93"))
+PRESCRIPTIONS_MENSUELLES_ROWS = [
+    (MONTH, "11", IDF, "SI_PE", "PE", "MOINS_26", 27, 2, "FIABLE"),
+    (MONTH, "11", IDF, "SI_PE", "NON_RENSEIGNE", "MOINS_26", 3, 0, "FIABLE"),
+    (MONTH, "84", ARA, "SI_PE", "ML", "30_PLUS", 26, 0, "A_EXAMINER"),
+    (MONTH, "84", ARA, "SI_PE", "NON_RENSEIGNE", "30_PLUS", 4, 0, "A_EXAMINER"),
+    (MONTH, "93", PACA, "IMILO", "ML", "MOINS_26", 2, 1, "FIABLE"),
+]
+QUALITE_PRESCRIPTEUR_ROWS = [
+    (MONTH, "11", IDF, 30, 27, 27 / 30, 0, 0, "FIABLE"),
+    (MONTH, "84", ARA, 30, 26, 26 / 30, 0, 0, "A_EXAMINER"),
+    (MONTH, "93", PACA, 0, 0, None, 0, 2, "FIABLE"),
+]
+
+
+def suivi_rows(month, entrees, pe, ml, fiabilite_pe="FIABLE") -> list[tuple]:
+    """Region 11's three indicators for `month`: (realise_mois, realise_cumule) each."""
+    return [
+        (month, "11", IDF, indicator, "2021-01", "2021-12", 120, mois, cumul, cumul / 120,
+         30.0, cumul - 30.0, fiabilite)
+        for indicator, (mois, cumul), fiabilite in (
+            ("ENTREES_MOINS_30", entrees, "FIABLE"),
+            ("PRESCRIPTIONS_PE_MOINS_30", pe, fiabilite_pe),
+            ("PRESCRIPTIONS_ML_MOINS_26", ml, "FIABLE"),
+        )
+    ]  # fmt: skip
+
+
+SUIVI_ROWS = suivi_rows("2021-02", (1, 3), (10, 25), (0, 0)) + suivi_rows(
+    MONTH, (2, 5), (27, 52), (0, 0)
+)
+
+
+def build_warehouse(path, prescriptions=None):
+    """The five checked tables of the warehouse, as dbt would leave them for March 2021."""
+    prescriptions = baseline_prescriptions() if prescriptions is None else prescriptions
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(path)) as con:
+        for ddl in (FCT_PRESCRIPTIONS, FCT_ENTREES, PRESCRIPTIONS_MENSUELLES, SUIVI_OTP,
+                    QUALITE_PRESCRIPTEUR):  # fmt: skip
+            con.execute(ddl)
+        _insert(con, "fct_prescriptions", prescriptions)
+        _insert(con, "fct_entrees", entries(prescriptions))
+        con.executemany("insert into main.prescriptions_mensuelles values "
+                        "(?, ?, ?, ?, ?, ?, ?, ?, ?)", PRESCRIPTIONS_MENSUELLES_ROWS)  # fmt: skip
+        con.executemany("insert into main.qualite_prescripteur values "
+                        "(?, ?, ?, ?, ?, ?, ?, ?, ?)", QUALITE_PRESCRIPTEUR_ROWS)  # fmt: skip
+        con.executemany("insert into main.suivi_otp values "
+                        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", SUIVI_ROWS)  # fmt: skip
+    return path
+
+
+def _insert(con, table, rows):
+    if rows:
+        columns = list(rows[0])
+        placeholders = ", ".join("?" for _ in columns)
+        con.executemany(
+            f"insert into main.{table} ({', '.join(columns)}) values ({placeholders})",
+            [[row[column] for column in columns] for row in rows],
+        )
+
+
+def execute(path, sql, params=None):
+    with duckdb.connect(str(path)) as con:
+        con.execute(sql, params or [])
+
+
+def failed_names(result, severity=None):
+    return sorted({failure.name for failure in result.failures(severity)})
+
+
+@pytest.fixture
+def built(warehouse):
+    return build_warehouse(warehouse)
+
+
+def test_every_suite_file_loads_and_names_its_asset():
+    suites = load_suites(DEFAULT_EXPECTATIONS_DIR)
+    assert {name: spec.asset for name, spec in suites.items()} == {
+        "champs_souvent_vides": "fct_prescriptions",
+        "fct_entrees": "fct_entrees",
+        "fct_prescriptions": "fct_prescriptions",
+        "prescriptions_mensuelles": "prescriptions_mensuelles",
+        "qualite_prescripteur": "qualite_prescripteur",
+        "si_pe_prescripteur": "fct_prescriptions",
+        "suivi_otp": "suivi_otp",
+    }
+    # The fill-rate threshold is referenced by name, never copied into a suite.
+    assert suites["si_pe_prescripteur"].expectations[0].kwargs["mostly"] == {
+        "threshold": "prescriber_fill_rate_min"
+    }
+
+
+def test_valid_month_passes_every_blocking_suite(built):
+    results = {result.suite: result for result in validate_month(built, MONTH)}
+    assert {name: failed_names(result) for name, result in results.items()} == {
+        "champs_souvent_vides": ["code_structure_si_pe_ml"],  # warning: one ML without code
+        "fct_entrees": [],
+        "fct_prescriptions": [],
+        "prescriptions_mensuelles": [],
+        "qualite_prescripteur": [],
+        "si_pe_prescripteur": ["remplissage_prescripteur"],  # warning: region 84
+        "suivi_otp": [],
+    }
+    assert not any(result.blocking_failed for result in results.values())
+    assert results["fct_prescriptions"].row_count == 63  # March rows, cancelled one included
+    assert results["fct_entrees"].row_count == 3  # incl. the February prescription
+
+
+def test_fill_rate_flags_only_the_region_strictly_below_threshold(built):
+    result = validate_suite(built, "si_pe_prescripteur", MONTH)
+    # 26 of 30 = 0.8667 < 0.90: flagged; 27 of 30 = 0.90 exactly: not flagged (contract §5).
+    assert result.failing_groups("remplissage_prescripteur") == {
+        "84": {"lignes": 30, "non_conformes": 4, "taux": 0.8667}
+    }
+    assert result.group_rates("remplissage_prescripteur") == {"11": 0.9, "84": 0.8667}
+    assert result.key_figures()["regions_sous_seuil"] == {
+        "84": {"lignes": 30, "non_conformes": 4, "taux": 0.8667}
+    }
+    assert not result.success and not result.blocking_failed
+    assert result.thresholds == {"prescriber_fill_rate_min": 0.9}
+    [invalid] = [r for r in result.expectations if r.name == "valeurs_type_prescripteur"]
+    assert invalid.samples == ("MISSION LOCALE",)  # a code, reported, never a failure
+
+
+def test_often_empty_fields_are_reported_as_fill_rates(built):
+    result = validate_suite(built, "champs_souvent_vides", MONTH)
+    figures = result.key_figures()
+    assert figures["taux_code_structure_si_pe"] == {"lignes": 60, "non_conformes": 35,
+                                                    "taux": round(25 / 60, 4)}  # fmt: skip
+    assert figures["taux_numero_ais_imilo"] == {"lignes": 2, "non_conformes": 2, "taux": 0.0}
+    [ml] = result.failures("warning")
+    assert (ml.name, ml.unexpected_count, ml.element_count) == ("code_structure_si_pe_ml", 1, 26)
+
+
+def test_duplicate_key_is_a_blocking_failure_naming_the_key(warehouse):
+    rows = baseline_prescriptions()
+    rows.append(prescription("P11-05"))  # same (SI_PE, P11-05) twice in March
+    rows.append(prescription("P84-03", region="84", prescrite=date(2021, 1, 5)))  # in January
+    build_warehouse(warehouse, rows)
+    result = validate_suite(warehouse, "fct_prescriptions", MONTH)
+    assert failed_names(result) == ["cle_unique"]
+    [failure] = result.failures("blocking")
+    assert "(source, id_prescription)" in failure.description
+    assert failure.unexpected_count == 3  # both March P11-05 rows and the March P84-03 row
+    assert failure.samples == (2,)  # rows per key: never the id itself
+
+
+def test_invalid_codes_ages_dates_and_regions_are_blocking(warehouse):
+    rows = baseline_prescriptions()
+    rows[1]["statut"] = "EN_COURS"
+    rows[2]["age"] = 12
+    rows[3].update(code_region="99", code_departement="2C")
+    rows[4].update(
+        statut="ENTREE", date_entree=date(2021, 3, 1), date_prescription=date(2021, 3, 9)
+    )
+    rows[5]["reseau_prescripteur"] = "POLE_EMPLOI"
+    rows[6]["code_region"] = None
+    build_warehouse(warehouse, rows)
+    result = validate_suite(warehouse, "fct_prescriptions", MONTH)
+    assert failed_names(result, "blocking") == [
+        "age_entre_14_et_99", "date_entree_pas_avant_prescription",
+        "departement_dans_referentiel", "region_dans_referentiel", "region_renseignee",
+        "reseau_valide", "statut_valide",
+    ]  # fmt: skip
+    samples = {failure.name: failure.samples for failure in result.failures()}
+    assert samples["statut_valide"] == ("EN_COURS",)
+    assert samples["age_entre_14_et_99"] == (12,)
+    assert samples["region_dans_referentiel"] == ("99",)
+    assert samples["date_entree_pas_avant_prescription"] == (["2021-03-01", "2021-03-09"],)
+
+
+def test_threshold_changed_in_a_copied_folder_changes_the_outcome(built, tmp_path):
+    folder = tmp_path / "expectations"
+    shutil.copytree(DEFAULT_EXPECTATIONS_DIR, folder)
+    thresholds = folder / "thresholds.yml"
+    text = thresholds.read_text(encoding="utf-8")
+    thresholds.write_text(text.replace("prescriber_fill_rate_min: 0.90",
+                                       "prescriber_fill_rate_min: 0.95"))  # fmt: skip
+    stricter = validate_suite(built, "si_pe_prescripteur", MONTH, folder)
+    assert sorted(stricter.failing_groups("remplissage_prescripteur")) == ["11", "84"]
+    assert stricter.thresholds == {"prescriber_fill_rate_min": 0.95}
+
+    thresholds.write_text(text.replace("prescriber_fill_rate_min: 0.90",
+                                       "prescriber_fill_rate_min: 0.85"))  # fmt: skip
+    looser = validate_suite(built, "si_pe_prescripteur", MONTH, folder)
+    assert looser.success and looser.failing_groups("remplissage_prescripteur") == {}
+    # The published flag computed with 0.90 no longer matches the threshold: blocking.
+    published = validate_suite(built, "qualite_prescripteur", MONTH, folder)
+    assert failed_names(published, "blocking") == ["fiabilite_selon_seuil"]
+    [failure] = published.failures()
+    assert failure.samples == ({"fiabilite": "A_EXAMINER", "fiabilite_attendue": "FIABLE",
+                                "code_region": "84"},)  # fmt: skip
+
+
+def test_published_counts_differing_from_the_facts_are_blocking(built):
+    execute(built, "update main.prescriptions_mensuelles set nb_prescriptions = 28 "
+                   "where code_region = '11' and reseau_prescripteur = 'PE'")  # fmt: skip
+    execute(built, "delete from main.prescriptions_mensuelles where code_region = '93'")
+    result = validate_suite(built, "prescriptions_mensuelles", MONTH)
+    assert failed_names(result, "blocking") == [
+        "ligne_publiee_pour_chaque_combinaison", "nb_prescriptions_egal_faits",
+    ]  # fmt: skip
+    samples = {failure.name: failure.samples for failure in result.failures()}
+    assert {"nb_prescriptions": 28, "nb_prescriptions_faits": 27, "code_region": "11",
+            "source": "SI_PE", "reseau_prescripteur": "PE",
+            "tranche_age": "MOINS_26"} in samples["nb_prescriptions_egal_faits"]  # fmt: skip
+    figures = result.key_figures()
+    assert (figures["nb_prescriptions_publiees"], figures["nb_prescriptions_faits"]) == (61, 62)
+
+
+def test_suivi_cumul_below_the_month_is_blocking(built):
+    execute(built, "update main.suivi_otp set realise_cumule = 1 "
+                   "where mois = '2021-03' and indicateur = 'ENTREES_MOINS_30'")  # fmt: skip
+    result = validate_suite(built, "suivi_otp", MONTH)
+    assert failed_names(result, "blocking") == ["cumul_au_moins_le_mois"]
+    # Also below February's published cumul: reported as a warning beside it.
+    assert failed_names(result, "warning") == ["cumul_non_decroissant"]
+
+
+def test_suivi_cumul_below_previous_month_is_only_a_warning(built):
+    # A revision of February's file can lower February's count as computed in March.
+    execute(built, "update main.suivi_otp set realise_cumule = 60 "
+                   "where mois = '2021-02' and indicateur = 'PRESCRIPTIONS_PE_MOINS_30'")  # fmt: skip
+    result = validate_suite(built, "suivi_otp", MONTH)
+    assert not result.blocking_failed
+    [warning] = result.failures()
+    assert warning.name == "cumul_non_decroissant"
+    assert warning.samples == ({"realise_cumule": 52, "realise_cumule_mois_precedent": 60,
+                                "code_region": "11", "indicateur": "PRESCRIPTIONS_PE_MOINS_30",
+                                "periode_debut": "2021-01"},)  # fmt: skip
+
+
+def test_first_month_of_a_period_has_cumul_equal_to_month(built):
+    execute(built, "update main.suivi_otp set periode_debut = '2021-03' where mois = '2021-03'")
+    result = validate_suite(built, "suivi_otp", MONTH)
+    assert failed_names(result, "blocking") == ["cumul_egal_mois_au_premier_mois"]
+
+
+def test_region_with_data_missing_from_qualite_prescripteur_is_blocking(built):
+    execute(built, "delete from main.qualite_prescripteur where code_region = '93'")
+    result = validate_suite(built, "qualite_prescripteur", MONTH)
+    assert failed_names(result, "blocking") == ["chaque_region_avec_donnees_publiee"]
+    [failure] = result.failures()
+    assert failure.samples == ({"ligne_publiee": False, "code_region": "93"},)
+
+
+def test_data_docs_index_exists_and_names_the_suites(built):
+    results = validate_month(built, MONTH)
+    index = quality_report_path(built)
+    assert index == built.parent / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    assert index.is_file() and all(result.data_docs == index for result in results)
+    html = index.read_text(encoding="utf-8")
+    for result in results:
+        assert result.suite in html
+
+
+def test_quality_report_path_without_any_validation_is_an_error(warehouse):
+    with pytest.raises(FileNotFoundError, match="no data-quality validation"):
+        quality_report_path(warehouse)
+
+
+def test_month_summary_for_the_manifest_is_json_with_aggregates_only(built):
+    summary = month_quality_summary(validate_month(built, MONTH))
+    assert [(s["check"], s["severity"], s["success"]) for s in summary] == [
+        ("gx_champs_souvent_vides", "warning", False),
+        ("gx_fct_entrees", "blocking", True),
+        ("gx_fct_prescriptions", "blocking", True),
+        ("gx_prescriptions_mensuelles", "blocking", True),
+        ("gx_qualite_prescripteur", "blocking", True),
+        ("gx_si_pe_prescripteur", "warning", False),
+        ("gx_suivi_otp", "blocking", True),
+    ]
+    fill = next(s for s in summary if s["check"] == "gx_si_pe_prescripteur")
+    assert fill["figures"]["regions_sous_seuil"] == {
+        "84": {"lignes": 30, "non_conformes": 4, "taux": 0.8667}
+    }
+    text = json.dumps(summary, allow_nan=False)
+    assert not any(f'"{name}"' in text for name in FORBIDDEN_COLUMNS)
+    assert "P11-" not in text and "M93-" not in text  # no prescription id anywhere
+
+
+def test_a_frame_holding_a_person_level_column_is_refused(built):
+    with pytest.raises(SuiteError, match="id_prescription"):
+        read_frame(built, "select id_prescription from main.fct_prescriptions", {})
+
+
+def test_unknown_threshold_name_is_an_error(built, tmp_path):
+    folder = tmp_path / "expectations"
+    shutil.copytree(DEFAULT_EXPECTATIONS_DIR, folder)
+    suite = folder / "si_pe_prescripteur.yml"
+    suite.write_text(suite.read_text(encoding="utf-8").replace(
+        "threshold: prescriber_fill_rate_min", "threshold: taux_inconnu"))  # fmt: skip
+    with pytest.raises(SuiteError, match="unknown threshold 'taux_inconnu'"):
+        validate_suite(built, "si_pe_prescripteur", MONTH, folder)
