@@ -7,9 +7,10 @@ stored and added to the Data Docs site of that context:
 `<warehouse dir>/gx/uncommitted/data_docs/local_site/index.html`.
 
 Why pandas: GX through SQLAlchemy on DuckDB does not work (results are fetched after the
-connection closes). Why `.df()`: strings come Arrow-backed (pandas 3) and numbers as numpy,
-the dtypes for which GX's pandas metrics are vectorised; with `pd.ArrowDtype` numbers
-too, GX falls back to one Python call per value (3.5 s per expectation on 1 M rows).
+connection closes). Why not `pd.ArrowDtype` for every column: strings stay Arrow-backed
+(pandas 3), but numbers and dates must be numpy for GX's pandas metrics to be vectorised;
+with Arrow numbers GX falls back to one Python call per value (3.5 s per expectation on
+1 M rows).
 GX itself (3 s to import) is imported inside the functions, never when Dagster loads
 the definitions.
 """
@@ -45,6 +46,7 @@ GX_FOLDER = "gx"
 DATA_DOCS_INDEX = Path("uncommitted/data_docs/local_site/index.html")
 DATASOURCE = "otp_warehouse"
 BATCH_DEFINITION = "mois"
+_CONTEXTS: dict[Path, object] = {}  # GX file contexts opened by this process, by root
 
 
 def gx_root(warehouse: Path) -> Path:
@@ -67,20 +69,21 @@ def quality_report_path(warehouse: Path) -> Path:
 def read_frame(warehouse: Path, query: str, parameters: dict):
     """The rows of `query` as a pandas DataFrame; the connection is closed on return.
 
-    Refuses a frame naming a person-level or row-id column: what GX sees can end up in Data
-    Docs, in Dagster metadata and in the manifest.
+    Through Arrow (4x faster than `.df()` on 1 M rows): strings stay Arrow-backed, numbers
+    and dates become numpy, integers with nulls float64 with NaN, the dtypes GX's pandas
+    metrics vectorise. Refuses a frame naming a person-level or row-id column: what GX sees
+    can end up in Data Docs, in Dagster metadata and in the manifest.
     """
     with connect(warehouse) as con:
-        frame = con.execute(query, parameters).df()
+        table = con.sql(query, params=parameters).to_arrow_table()
+    frame = table.to_pandas(date_as_object=False)
     forbidden = sorted(name for name in frame.columns if name.lower() in FORBIDDEN_COLUMNS)
     if forbidden:
         raise SuiteError(f"a quality frame must not hold person-level columns: {forbidden}")
     for name in frame.columns:
-        # GX's vectorised checks take numpy int64/float64 only: not int32, and not pandas'
-        # nullable Int64, whose NA breaks its Python fallbacks. Nulls become NaN (missing).
-        column = frame[name]
-        if column.dtype.kind in "iu" and column.dtype != "int64":
-            frame[name] = column.astype("float64" if column.hasnans else "int64")
+        # GX's vectorised range checks take int64, not int32.
+        if frame[name].dtype.kind in "iu" and frame[name].dtype != "int64":
+            frame[name] = frame[name].astype("int64")
     return frame
 
 
@@ -138,13 +141,21 @@ def _sum(column) -> int | float | None:
 
 
 def _context(warehouse: Path):
-    """The GX file context beside the warehouse, created on first use (progress bars off)."""
+    """The GX file context beside the warehouse, created on first use (progress bars off).
+
+    Kept for the process: the checks of a run validate one suite each, and opening the
+    context again costs a third of a second every time.
+    """
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     root = gx_root(warehouse)
-    first_time = not (root / GX_FOLDER / "great_expectations.yml").is_file()
+    config = root / GX_FOLDER / "great_expectations.yml"
+    first_time = not config.is_file()
+    if not first_time and root in _CONTEXTS:
+        return _CONTEXTS[root]
     context = gx.get_context(mode="file", project_root_dir=str(root))
+    _CONTEXTS[root] = context
     if first_time:
         # Progress bars would flood the Dagster logs; no usage statistics leave the machine.
         context.variables.progress_bars = ProgressBarsConfig(

@@ -6,7 +6,7 @@ The warehouse holds the dbt tables with hand-written rows for March 2021:
   and one February prescription entered in March;
 - region 84: 30 si_pe prescriptions by a Mission locale or not filled, 26 filled
   (26/30 = 0.8667, flagged), one ML prescription without its structure code;
-- region 93: 2 I-Milo prescriptions, one entered in March.
+- region 93: 3 I-Milo prescriptions (one aged 27), one entered in March.
 """
 
 import json
@@ -95,7 +95,8 @@ def baseline_prescriptions() -> list[dict]:
              for i in range(27, 31)]  # fmt: skip
     rows += [prescription("M93-1", source="IMILO", region="93", age=20, structure="ML013"),
              prescription("M93-2", source="IMILO", region="93", age=20, structure="ML013",
-                          statut="ENTREE", entree=date(2021, 3, 15))]  # fmt: skip
+                          statut="ENTREE", entree=date(2021, 3, 15)),
+             prescription("M93-3", source="IMILO", region="93", age=27, structure="ML013")]  # fmt: skip
     return rows
 
 
@@ -128,6 +129,7 @@ PRESCRIPTIONS_MENSUELLES_ROWS = [
     (MONTH, "84", ARA, "SI_PE", "ML", "30_PLUS", 26, 0, "A_EXAMINER"),
     (MONTH, "84", ARA, "SI_PE", "NON_RENSEIGNE", "30_PLUS", 4, 0, "A_EXAMINER"),
     (MONTH, "93", PACA, "IMILO", "ML", "MOINS_26", 2, 1, "FIABLE"),
+    (MONTH, "93", PACA, "IMILO", "ML", "26_29", 1, 0, "FIABLE"),
 ]
 QUALITE_PRESCRIPTEUR_ROWS = [
     (MONTH, "11", IDF, 30, 27, 27 / 30, 0, 0, "FIABLE"),
@@ -226,7 +228,7 @@ def test_valid_month_passes_every_blocking_suite(built):
         "suivi_otp": [],
     }
     assert not any(result.blocking_failed for result in results.values())
-    assert results["fct_prescriptions"].row_count == 63  # March rows, cancelled one included
+    assert results["fct_prescriptions"].row_count == 64  # March rows, cancelled one included
     assert results["fct_entrees"].row_count == 3  # incl. the February prescription
 
 
@@ -251,7 +253,7 @@ def test_often_empty_fields_are_reported_as_fill_rates(built):
     figures = result.key_figures()
     assert figures["taux_code_structure_si_pe"] == {"lignes": 60, "non_conformes": 35,
                                                     "taux": round(25 / 60, 4)}  # fmt: skip
-    assert figures["taux_numero_ais_imilo"] == {"lignes": 2, "non_conformes": 2, "taux": 0.0}
+    assert figures["taux_numero_ais_imilo"] == {"lignes": 3, "non_conformes": 3, "taux": 0.0}
     [ml] = result.failures("warning")
     assert (ml.name, ml.unexpected_count, ml.element_count) == ("code_structure_si_pe_ml", 1, 26)
 
@@ -279,12 +281,13 @@ def test_invalid_codes_ages_dates_and_regions_are_blocking(warehouse):
     )
     rows[5]["reseau_prescripteur"] = "POLE_EMPLOI"
     rows[6]["code_region"] = None
+    rows[7]["tranche_age"] = "30_PLUS"  # aged 25
     build_warehouse(warehouse, rows)
     result = validate_suite(warehouse, "fct_prescriptions", MONTH)
     assert failed_names(result, "blocking") == [
         "age_entre_14_et_99", "date_entree_pas_avant_prescription",
         "departement_dans_referentiel", "region_dans_referentiel", "region_renseignee",
-        "reseau_valide", "statut_valide",
+        "reseau_selon_type", "reseau_valide", "statut_valide", "tranche_age_selon_age",
     ]  # fmt: skip
     samples = {failure.name: failure.samples for failure in result.failures()}
     assert samples["statut_valide"] == ("EN_COURS",)
@@ -329,7 +332,7 @@ def test_published_counts_differing_from_the_facts_are_blocking(built):
             "source": "SI_PE", "reseau_prescripteur": "PE",
             "tranche_age": "MOINS_26"} in samples["nb_prescriptions_egal_faits"]  # fmt: skip
     figures = result.key_figures()
-    assert (figures["nb_prescriptions_publiees"], figures["nb_prescriptions_faits"]) == (61, 62)
+    assert (figures["nb_prescriptions_publiees"], figures["nb_prescriptions_faits"]) == (62, 63)
 
 
 def test_suivi_cumul_below_the_month_is_blocking(built):

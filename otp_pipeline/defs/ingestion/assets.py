@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from otp_pipeline.defs.partitions import monthly_partitions
+from otp_pipeline.defs.partitions import MONTH_BY_MONTH, monthly_partitions
 from otp_pipeline.defs.resources import OtpSettings
 from otp_pipeline.lib.errors import StructuralError
 from otp_pipeline.lib.landing import objectives_file
@@ -57,6 +57,7 @@ def _ingest(context: dg.AssetExecutionContext, otp: OtpSettings, feed: Feed):
     key=["raw", "si_pe"],
     group_name="ingestion",
     partitions_def=monthly_partitions,
+    backfill_policy=MONTH_BY_MONTH,
     kinds={"duckdb", "csv"},
 )
 def si_pe(context: dg.AssetExecutionContext, otp: OtpSettings) -> dg.MaterializeResult:
@@ -74,6 +75,7 @@ def si_pe(context: dg.AssetExecutionContext, otp: OtpSettings) -> dg.Materialize
     key=["raw", "imilo"],
     group_name="ingestion",
     partitions_def=monthly_partitions,
+    backfill_policy=MONTH_BY_MONTH,
     kinds={"duckdb", "csv"},
 )
 def imilo(context: dg.AssetExecutionContext, otp: OtpSettings) -> dg.MaterializeResult:
@@ -89,6 +91,7 @@ def imilo(context: dg.AssetExecutionContext, otp: OtpSettings) -> dg.Materialize
     key=["raw", "objectifs_otp"],
     group_name="ingestion",
     partitions_def=monthly_partitions,
+    backfill_policy=MONTH_BY_MONTH,
     kinds={"duckdb", "csv"},
 )
 def objectifs_otp(context: dg.AssetExecutionContext, otp: OtpSettings) -> dg.MaterializeResult:

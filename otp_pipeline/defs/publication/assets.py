@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from otp_pipeline.defs.partitions import monthly_partitions
+from otp_pipeline.defs.partitions import MONTH_BY_MONTH, monthly_partitions
 from otp_pipeline.defs.resources import OtpSettings
 from otp_pipeline.lib.manifest_content import code_version, objectives_file, source_files
 from otp_pipeline.lib.publication import TABLES, publish_month
@@ -35,6 +35,7 @@ def _check_results(context: dg.AssetExecutionContext) -> list[dict]:
     key=["publication"],
     group_name="publication",
     partitions_def=monthly_partitions,
+    backfill_policy=MONTH_BY_MONTH,
     deps=MART_KEYS,
     kinds={"parquet", "csv"},
 )
