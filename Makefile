@@ -13,9 +13,10 @@ export OTP_WAREHOUSE ?= data/warehouse/otp.duckdb
 # The dbt and dagster commands the Makefile runs are the venv's, whatever PATH holds.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup run test lint dev demo-data clean
+.PHONY: setup run test lint dev demo-data clean fuzz bench
 
 setup: $(STAMP) $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml
+	deploy/ensure-chromium.sh
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,8 +49,18 @@ lint: setup
 test: setup lint
 	$(BIN)/pytest -q
 
+# The feed reader's property tests with many more examples (random seed) than CI runs.
+fuzz: setup
+	OTP_FUZZ_EXAMPLES=$${OTP_FUZZ_EXAMPLES:-2000} $(BIN)/pytest -q tests/reliability/test_reader_properties.py
+
 dev: setup
 	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
+
+# Benchmarks (bench/RESULTS.md): scale 1 and 10, baseline vs pipeline, fixed costs, profile
+# and the 24-month backfill. Long: about an hour on 2 cores; data stays in bench/data/.
+bench: setup
+	$(BIN)/python bench/run_bench.py --scales 1,10 --month 2021-03 --repeats 3 \
+		--overheads --profile --backfill 2021-01:2022-12
 
 clean:
 	rm -rf data dbt_project/target .dagster_home

@@ -15,6 +15,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 MANIFEST_NAME = "manifest.json"
+REPORT_NAME = "rapport.html"  # the month's report (otp_pipeline/lib/report.py)
 VINTAGES = "_vintages"
 PRODUCED_AT_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # what the manifest says: 2021-04-15T12:00:00Z
 VINTAGE_FORMAT = "%Y%m%dT%H%M%SZ"  # what a vintage folder is called: 20210415T120000Z
@@ -102,8 +103,8 @@ def free_vintage_path(publish_dir: Path, month: str, current: Path) -> Path:
 def assert_no_personal_data(folder: Path) -> None:
     """Raise PersonalDataError if a file of a month folder names a person-level column.
 
-    Checked: CSV headers, Parquet column names, manifest keys. Any other entry raises too:
-    what cannot be checked is not published.
+    Checked: CSV headers, Parquet column names, manifest keys, the report's whole text. Any
+    other entry raises too: what cannot be checked is not published.
     """
     findings = []
     for path in sorted(Path(folder).iterdir()):
@@ -119,6 +120,10 @@ def assert_no_personal_data(folder: Path) -> None:
             # Exact match only: a quarantine reason legitimately quotes a column
             # (`VALEUR_REQUISE_MANQUANTE:id_ais`); a key *named* id_ais holds an id.
             findings += [(path.name, key) for key in keys if _normal(key) in FORBIDDEN_COLUMNS]
+        elif path.name == REPORT_NAME and path.is_file():
+            # Free text: any mention of a person-level column means row data leaked into it.
+            text = _normal(path.read_text(encoding="utf-8"))
+            findings += [(path.name, name) for name in sorted(FORBIDDEN_COLUMNS) if name in text]
         else:
             raise PersonalDataError(f"{path}: unexpected entry, cannot be checked")
     if findings:

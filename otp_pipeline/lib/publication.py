@@ -42,6 +42,7 @@ from otp_pipeline.lib.manifest import (
     produced_at_text,
     write_manifest,
 )
+from otp_pipeline.lib.report import write_report
 
 # The personal-data check lives with the manifest; callers import everything from here.
 __all__ = [
@@ -135,7 +136,7 @@ def publish_month(
         staging = scratch / month
         staging.mkdir(parents=True)
         try:
-            row_counts = _build(con, month, staging, manifest, produced_at)
+            row_counts = _build(con, month, staging, manifest, produced_at, publish_dir)
             vintage = _swap_in(publish_dir, month, staging)
         finally:
             # Empty once swapped in; after a failure, the half-built month goes with it.
@@ -199,16 +200,27 @@ def recover(publish_dir: Path) -> None:
 
 
 def _build(
-    con: duckdb.DuckDBPyConnection, month: str, staging: Path, manifest: dict, produced_at: str
+    con: duckdb.DuckDBPyConnection,
+    month: str,
+    staging: Path,
+    manifest: dict,
+    produced_at: str,
+    publish_dir: Path,
 ) -> dict[str, int]:
-    """Write every file of the month into `staging`; its row count per table."""
-    row_counts = {}
+    """Write every file of the month into `staging` (tables, manifest, report); row counts."""
+    tables = {}
     for table in TABLES.values():
         data = read_table(con, table, month)
         write_parquet(data, staging / f"{table.name}.parquet")
         write_csv(data, staging / f"{table.name}.csv")
-        row_counts[table.name] = data.num_rows
-    write_manifest(staging, finalize_manifest(manifest, month, produced_at, row_counts))
+        tables[table.name] = data
+    row_counts = {name: data.num_rows for name, data in tables.items()}
+    final_manifest = finalize_manifest(manifest, month, produced_at, row_counts)
+    write_manifest(staging, final_manifest)
+    # The report is drawn from the Arrow tables just written: it cannot disagree with them.
+    earlier = [folder / "suivi_otp.parquet" for folder in current_month_dirs(publish_dir)
+               if folder.name < month]  # fmt: skip
+    write_report(staging, month, tables, final_manifest, earlier)
     assert_no_personal_data(staging)
     _fsync_dir(staging)
     return row_counts

@@ -180,7 +180,7 @@ def test_manifest_is_the_given_dict_plus_produced_at_utc_and_row_counts(marts, t
     }
     assert "produced_at" not in given  # the caller's dict is left alone
     assert sorted(p.name for p in published.folder.iterdir()) == sorted(
-        [*TABLE_FILES, "manifest.json"]
+        [*TABLE_FILES, "manifest.json", "rapport.html"]
     )
 
 
@@ -195,7 +195,7 @@ def test_republish_keeps_previous_as_vintage_named_after_its_produced_at(marts, 
     assert _manifest(second.folder)["produced_at"] == "2021-04-16T08:30:00Z"
     assert ";3;5;" in (second.folder / "suivi_otp.csv").read_text(encoding="utf-8")
     assert sorted(p.name for p in second.folder.iterdir()) == sorted(
-        [*TABLE_FILES, "manifest.json"]
+        [*TABLE_FILES, "manifest.json", "rapport.html"]
     )
     assert current_month_dirs(publish_dir) == [second.folder]
     assert _hidden_leftovers(publish_dir) == []
