@@ -111,9 +111,46 @@ def _run(args: argparse.Namespace) -> int:
     return 0 if run_months(args.months) else 1
 
 
+def _add_purge(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "purge",
+        help="delete the person-level rows (raw and quarantine) of months before a horizon",
+        description="Delete raw.si_pe, raw.imilo and raw.quarantine rows of every month "
+        "before --before, keeping raw.deliveries (accounting) and recording raw.purges. "
+        "Published tables are untouched. Purged months can no longer be recomputed.",
+    )
+    parser.add_argument("--before", required=True, help="horizon YYYY-MM (kept: this month on)")
+    parser.add_argument("--warehouse", type=Path, default=None,
+                        help="DuckDB file (default: $OTP_WAREHOUSE)")  # fmt: skip
+    parser.add_argument("--keep-months", type=int, default=24,
+                        help="refuse unless this many months keep their rows")  # fmt: skip
+    parser.set_defaults(handler=_purge)
+
+
+def _purge(args: argparse.Namespace) -> int:
+    from otp_pipeline.lib.retention import RetentionError, purge_before
+    from otp_pipeline.lib.warehouse import connect
+
+    warehouse = args.warehouse or Path(
+        os.environ.get("OTP_WAREHOUSE") or "data/warehouse/otp.duckdb"
+    )
+    try:
+        with connect(warehouse) as con:
+            purged = purge_before(con, args.before, args.keep_months)
+    except (RetentionError, ValueError) as error:
+        print(f"otp-pipeline purge: error: {error}", file=sys.stderr)
+        return 1
+    for item in purged:
+        print(f"purged {item.source} {item.month}: {item.rows} rows, "
+              f"{item.quarantine_rows} quarantined rows")  # fmt: skip
+    print(f"{len(purged)} source-month(s) purged before {args.before}")
+    return 0
+
+
 SUBCOMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     _add_demo_data,
     _add_run,
+    _add_purge,
 )
 
 

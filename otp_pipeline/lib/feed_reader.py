@@ -55,6 +55,22 @@ def header_positions(header: list[str], columns: tuple[str, ...], required, labe
     return [seen.get(column) for column in columns]
 
 
+class _ConsumedLines:
+    """The text's lines, remembering those the tokenizer took for the record being read."""
+
+    def __init__(self, text):
+        self._lines = iter(text)
+        self.taken: list[str] = []
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._lines)
+        self.taken.append(line)
+        return line
+
+
 def read_batches(
     text, label: str, columns: tuple[str, ...], required: tuple[str, ...], result: ReadResult
 ) -> Iterator[pa.Table]:
@@ -64,12 +80,14 @@ def read_batches(
     Blank lines are skipped and not counted. Line numbers are physical lines where the
     record starts; the header is line 1.
     """
-    reader = csv.reader(text, delimiter=";", quotechar='"', doublequote=True, strict=False)
+    lines = _ConsumedLines(text)
+    reader = csv.reader(lines, delimiter=";", quotechar='"', doublequote=True, strict=False)
     previous_end = 0
     positions = None
     width = 0
     batch: list[list] = [[] for _ in range(len(columns) + 1)]
     while True:
+        lines.taken.clear()
         try:
             record = next(reader)
         except StopIteration:
@@ -85,7 +103,9 @@ def read_batches(
         start = previous_end + 1
         previous_end = reader.line_num
         values = [value.strip() for value in record]
-        if len(values) <= 1 and not any(values):
+        # Blank is judged on the line as written: `""` parses as one empty field, like a
+        # blank line, but it is a record with the wrong number of fields, not a blank line.
+        if not "".join(lines.taken).strip():
             continue  # blank after trimming: skipped, not counted
         if positions is None:
             positions = header_positions(record, columns, required, label)

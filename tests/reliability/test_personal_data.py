@@ -1,0 +1,162 @@
+"""Personal data (person ids, birth dates, raw lines) stays in the warehouse: never in
+published files, run logs or run metadata; a purge deletes it for old months. Also the
+security rules: the UI binds to localhost, SQL is never built from file content."""
+
+import re
+from pathlib import Path
+
+import pytest
+from feeds import query, write_file
+from reliability_helpers import (
+    MONTH,
+    SECRET_BIRTH_DMY,
+    SECRET_BIRTH_ISO,
+    SECRET_JEUNE,
+    SECRET_PERSON,
+    ais_lines,
+    imilo_lines,
+)
+
+from otp_pipeline.cli import main
+from otp_pipeline.lib.monthly_load import load_month
+from otp_pipeline.lib.retention import RetentionError, purge_before, purged_months
+from otp_pipeline.lib.settings import IMILO, SI_PE
+from otp_pipeline.lib.warehouse import connect
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+SECRETS = (SECRET_PERSON, SECRET_JEUNE, SECRET_BIRTH_DMY, SECRET_BIRTH_ISO, "31/02/1999")
+
+
+def test_person_data_is_in_the_warehouse_only(published_month):
+    root, _ = published_month
+    warehouse = root / "warehouse" / "otp.duckdb"
+    # The data really went through: the warehouse holds it, so the scans below mean something.
+    assert query(warehouse, "select count(*) from raw.si_pe where id_individu like $p",
+                 {"p": SECRET_PERSON + "%"})[0][0] > 0  # fmt: skip
+    assert query(warehouse, "select count(*) from raw.quarantine where raw_record like $p",
+                 {"p": "%" + SECRET_PERSON + "%"})[0][0] > 0  # fmt: skip
+    files = [path for path in (root / "published").rglob("*") if path.is_file()]
+    assert any(path.suffix == ".parquet" for path in files)
+    for path in files:
+        data = path.read_bytes()
+        for secret in SECRETS:
+            assert secret.encode() not in data, f"{secret} in published {path.name}"
+
+
+def test_person_data_is_never_in_run_logs_or_metadata(published_month):
+    _, instance = published_month
+    runs = instance.get_runs()
+    assert runs
+    for run in runs:
+        for record in instance.all_logs(run.run_id):
+            # The whole record: message, step, and any event's metadata and error text.
+            text = repr(record)
+            for secret in SECRETS:
+                assert secret not in text, f"{secret} in run {run.run_id} log: {text[:300]}"
+
+
+def _load(landing, warehouse, month):
+    with connect(warehouse) as con:
+        for feed in (SI_PE, IMILO):
+            load_month(con, feed, landing, month, 100)
+
+
+def _two_months(landing, warehouse):
+    write_file(landing / "si_pe" / "ais_2021-01.csv", ais_lines())
+    write_file(landing / "imilo" / "imilo_2021-01.csv", imilo_lines())
+    write_file(landing / "si_pe" / "ais_2021-02.csv",
+               [line.replace("/01/2021", "/02/2021") for line in ais_lines()])  # fmt: skip
+    write_file(landing / "imilo" / "imilo_2021-02.csv",
+               [line.replace("2021-01-", "2021-02-") for line in imilo_lines()])  # fmt: skip
+    _load(landing, warehouse, "2021-02")
+
+
+def _counts(warehouse, month):
+    return [
+        query(warehouse, f"select count(*) from {table} where mois = $m", {"m": month})[0][0]
+        for table in ("raw.si_pe", "raw.imilo", "raw.quarantine", "raw.deliveries")
+    ]
+
+
+def test_purge_deletes_person_rows_and_keeps_the_accounting(landing, warehouse):
+    _two_months(landing, warehouse)
+    deliveries = query(warehouse, "select * from raw.deliveries order by all")
+    assert _counts(warehouse, MONTH) == [38, 19, 2, 2]
+    with connect(warehouse) as con:
+        purged = purge_before(con, "2021-02", min_months_kept=1)
+        assert purged_months(con) == [("imilo", MONTH), ("si_pe", MONTH)]
+    assert {(p.source, p.rows, p.quarantine_rows) for p in purged} == {("si_pe", 38, 1),
+                                                                       ("imilo", 19, 1)}  # fmt: skip
+    assert _counts(warehouse, MONTH) == [0, 0, 0, 2]
+    assert _counts(warehouse, "2021-02") == [38, 19, 2, 2], "the horizon month is kept"
+    assert query(warehouse, "select * from raw.deliveries order by all") == deliveries
+    # The staleness check sees the purged month as loaded: a rerun of 2021-02 does not
+    # bring the purged rows back, and purging again deletes nothing.
+    _load(landing, warehouse, "2021-02")
+    assert _counts(warehouse, MONTH) == [0, 0, 0, 2]
+    with connect(warehouse) as con:
+        assert purge_before(con, "2021-02", min_months_kept=1) == []
+
+
+def test_purge_refuses_a_horizon_inside_the_kept_window(landing, warehouse):
+    _two_months(landing, warehouse)
+    with connect(warehouse) as con, pytest.raises(RetentionError, match="at least 24"):
+        purge_before(con, "2021-02")
+    assert _counts(warehouse, MONTH) == [38, 19, 2, 2]
+
+
+def test_purge_command(landing, warehouse, capsys):
+    _two_months(landing, warehouse)
+    assert main(["purge", "--before", "2021-02", "--warehouse", str(warehouse)]) == 1
+    assert "refused" in capsys.readouterr().err
+    assert main(["purge", "--before", "2021-02", "--warehouse", str(warehouse),
+                 "--keep-months", "1"]) == 0  # fmt: skip
+    assert "2 source-month(s) purged before 2021-02" in capsys.readouterr().out
+    assert _counts(warehouse, MONTH) == [0, 0, 0, 2]
+
+
+def test_dagster_ui_binds_to_localhost_only():
+    makefile = (PROJECT_ROOT / "Makefile").read_text(encoding="utf-8")
+    [dev] = re.findall(r"^dev:.*\n((?:\t.*\n)+)", makefile, re.MULTILINE)
+    assert "dagster dev" in dev and "-h 127.0.0.1" in dev
+
+
+# Every f-string of the package that builds SQL, and why its `{}` is safe: each formats
+# only constant identifiers (the contract's column and table names of settings.py /
+# publication.py) or fixed SQL fragments; values are always bound parameters.
+SQL_FSTRING_WHITELIST = {
+    "lib/loader.py": 3,  # feed.columns / feed.name: constants of settings.py
+    "lib/row_checks.py": 2,  # _q(<contract column>), reason constants, AGE_MIN/MAX
+    "lib/odd_values.py": 1,  # ODD_VALUE_RULES: fixed SQL per contract column
+    "lib/publication.py": 1,  # _quote(<TABLES column>), fixed order clause
+    "lib/retention.py": 2,  # FEED_TABLES: two constant table names
+}
+SQL_WORDS = re.compile(
+    r"\b(select|insert\s+into|delete\s+from|update\s+\S+\s+set|drop\s+table"
+    r"|create\s+(or\s+replace\s+)?(temp\s+)?(table|view|schema))\b",
+    re.IGNORECASE,
+)
+
+
+def _sql_fstrings(path: Path) -> int:
+    text = path.read_text(encoding="utf-8")
+    found = 0
+    for match in re.finditer(r'\bf("""|\'\'\'|"|\')(.*?)\1', text, re.DOTALL):
+        if "{" in match.group(2) and SQL_WORDS.search(match.group(2)):
+            found += 1
+    return found
+
+
+def test_sql_is_never_formatted_from_file_content_or_names():
+    package = PROJECT_ROOT / "otp_pipeline"
+    found = {}
+    for path in sorted(package.rglob("*.py")):
+        count = _sql_fstrings(path)
+        if count:
+            found[path.relative_to(package).as_posix()] = count
+    unexpected = {k: v for k, v in found.items() if v > SQL_FSTRING_WHITELIST.get(k, 0)}
+    assert not unexpected, f"new SQL f-strings to review and whitelist: {unexpected}"
+
+
+# Landing entries that are symbolic links or folders are ignored and reported: see
+# tests/lib/test_landing_rules.py::test_stray_entries_are_ignored_and_logged.
