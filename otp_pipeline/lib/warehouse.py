@@ -1,16 +1,71 @@
-"""The DuckDB warehouse file: connections and the raw schema.
+"""The DuckDB warehouse file: connections, the writer lock and the raw schema.
 
 DuckDB allows one writer per file across processes, and dbt runs as a subprocess: every
-connection here lives in a `with` block that closes it, never across a dbt step.
+connection here lives in a `with` block that closes it, never across a dbt step. Two runs
+started outside the Dagster queue (two CLI runs, say) take turns through an advisory lock
+file beside the warehouse instead of failing on DuckDB's own lock.
 """
 
 import csv
+import fcntl
+import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
 import duckdb
+
+logger = logging.getLogger(__name__)
+LOCK_WAIT_SECONDS = 3600.0
+_held: dict[str, int] = {}  # lock files this process holds, with their nesting depth
+
+
+class WarehouseBusy(RuntimeError):
+    """Another process kept the warehouse longer than we were willing to wait."""
+
+
+@contextmanager
+def warehouse_lock(path: Path, wait_seconds: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
+    """Hold the warehouse's writer lock (`<file>.lock`), waiting while another run has it.
+
+    Re-entrant within a process. The lock is released by the kernel if the process dies,
+    so a killed run never leaves the warehouse locked.
+    """
+    lock_path = str(Path(path)) + ".lock"
+    if _held.get(lock_path):
+        _held[lock_path] += 1
+        try:
+            yield
+        finally:
+            _held[lock_path] -= 1
+        return
+    Path(lock_path).parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a") as handle:
+        deadline = time.monotonic() + wait_seconds
+        waited = False
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if not waited:
+                    logger.warning("warehouse %s is in use by another run: waiting", path)
+                    waited = True
+                if time.monotonic() > deadline:
+                    raise WarehouseBusy(
+                        f"another run has held the warehouse {path} for more than "
+                        f"{wait_seconds:g} s (lock file {lock_path})"
+                    ) from None
+                time.sleep(0.5)
+        _held[lock_path] = 1
+        try:
+            yield
+        finally:
+            del _held[lock_path]
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 REFERENTIAL_DIR = PROJECT_ROOT / "dbt_project" / "seeds"
@@ -23,9 +78,10 @@ def sql_text(name: str) -> str:
 
 @contextmanager
 def connect(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-write connection to the warehouse, closed on exit even after an error."""
+    """A read-write connection to the warehouse under its writer lock, closed on exit even
+    after an error."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(path)) as con:
+    with warehouse_lock(path), duckdb.connect(str(path)) as con:
         yield con
 
 

@@ -17,6 +17,7 @@ from otp_pipeline.defs.partitions import MONTH_BY_MONTH, monthly_partitions
 from otp_pipeline.defs.resources import OtpSettings
 from otp_pipeline.defs.transform.project import dbt_project
 from otp_pipeline.lib.thresholds import dbt_vars
+from otp_pipeline.lib.warehouse import warehouse_lock
 
 
 class OtpDbtTranslator(DagsterDbtTranslator):
@@ -52,4 +53,6 @@ def otp_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, otp: 
         "build", "--vars", json.dumps(dbt_vars(month, otp.expectations_path)),
         "--exclude", "test_type:unit",
     ]  # fmt: skip
-    yield from dbt.cli(args, context=context, target_path=target).stream()
+    # The lock keeps another run's Python steps off the file while dbt writes to it.
+    with warehouse_lock(otp.warehouse_path):
+        yield from dbt.cli(args, context=context, target_path=target).stream()
