@@ -13,7 +13,7 @@ export OTP_WAREHOUSE ?= data/warehouse/otp.duckdb
 # The dbt and dagster commands the Makefile runs are the venv's, whatever PATH holds.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup run test lint dev demo-data clean fuzz bench
+.PHONY: setup run test lint dev demo-data clean fuzz bench quality-report
 
 setup: $(STAMP) $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml
 	deploy/ensure-chromium.sh
@@ -52,6 +52,12 @@ test: setup lint
 # The feed reader's property tests with many more examples (random seed) than CI runs.
 fuzz: setup
 	OTP_FUZZ_EXAMPLES=$${OTP_FUZZ_EXAMPLES:-2000} $(BIN)/pytest -q tests/reliability/test_reader_properties.py
+
+# Where the Great Expectations Data Docs of the last validations are (open it in a browser).
+quality-report: setup
+	@$(BIN)/python -c "import os; from pathlib import Path; \
+	from otp_pipeline.lib.quality import quality_report_path; \
+	print(quality_report_path(Path(os.environ['OTP_WAREHOUSE']).resolve()))"
 
 dev: setup
 	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml

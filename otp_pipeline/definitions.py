@@ -9,6 +9,7 @@ from dagster_dbt import DbtCliResource
 from otp_pipeline.defs.ingestion import assets as ingestion
 from otp_pipeline.defs.jobs import monthly_pipeline
 from otp_pipeline.defs.publication import assets as publication
+from otp_pipeline.defs.quality.checks import QUALITY_CHECKS
 from otp_pipeline.defs.resources import OtpSettings
 from otp_pipeline.defs.schedules import monthly_schedule
 from otp_pipeline.defs.sensors import failure_alert, landing_sensor
@@ -20,6 +21,7 @@ DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 
 defs = dg.Definitions(
     assets=dg.load_assets_from_modules([ingestion, transform, publication]),
+    asset_checks=QUALITY_CHECKS,
     jobs=[monthly_pipeline],
     schedules=[monthly_schedule],
     sensors=[landing_sensor, failure_alert],

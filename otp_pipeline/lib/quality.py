@@ -94,9 +94,10 @@ def validate_suite(
     expectations_dir: Path = DEFAULT_EXPECTATIONS_DIR,
 ) -> SuiteResult:
     """Validate one suite (its name in `expectations_dir`, or a loaded spec) on month `month`."""
-    spec = suite if isinstance(suite, SuiteSpec) else load_suite(
-        Path(expectations_dir) / f"{suite}.yml"
-    )  # fmt: skip
+    if isinstance(suite, SuiteSpec):
+        spec = suite
+    else:
+        spec = load_suite(Path(expectations_dir) / f"{suite}.yml")
     thresholds = load_thresholds(Path(expectations_dir))
     frame = read_frame(warehouse, spec.query, query_parameters(spec.query, month, thresholds))
     groups = {
@@ -107,8 +108,9 @@ def validate_suite(
     expectations = build_expectations(spec, thresholds, groups)
     validation = _run_checkpoint(warehouse, spec, expectations, frame, month)
     order = {item.name: index for index, item in enumerate(spec.expectations)}
-    results = sorted((expectation_result(item, order) for item in validation.results),
-                     key=lambda pair: pair[0])  # fmt: skip
+    results = sorted(
+        (expectation_result(item, order) for item in validation.results), key=lambda pair: pair[0]
+    )
     return SuiteResult(
         suite=spec.name,
         asset=spec.asset,
@@ -122,7 +124,7 @@ def validate_suite(
             item.name: item.report or f"{item.name}_en_echec"
             for item in spec.expectations
             if item.per
-        },  # fmt: skip
+        },
         data_docs=gx_root(warehouse) / GX_FOLDER / DATA_DOCS_INDEX,
     )
 

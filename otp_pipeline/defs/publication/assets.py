@@ -3,12 +3,18 @@
 import dagster as dg
 
 from otp_pipeline.defs.partitions import MONTH_BY_MONTH, monthly_partitions
+from otp_pipeline.defs.quality.checks import CHECKED_ASSET_KEYS
 from otp_pipeline.defs.resources import OtpSettings
 from otp_pipeline.lib.manifest_content import code_version, objectives_file, source_files
 from otp_pipeline.lib.publication import TABLES, publish_month
 from otp_pipeline.lib.warehouse import connect
 
-MART_KEYS = [dg.AssetKey([name]) for name in TABLES]
+# The marts it publishes, and the facts the blocking GX checks are on: a failed blocking
+# check holds back only the assets that depend on the checked asset directly.
+UPSTREAM_KEYS = sorted(
+    {dg.AssetKey([name]) for name in TABLES} | set(CHECKED_ASSET_KEYS),
+    key=lambda key: key.to_user_string(),
+)
 
 
 def _check_results(context: dg.AssetExecutionContext) -> list[dict]:
@@ -36,12 +42,12 @@ def _check_results(context: dg.AssetExecutionContext) -> list[dict]:
     group_name="publication",
     partitions_def=monthly_partitions,
     backfill_policy=MONTH_BY_MONTH,
-    deps=MART_KEYS,
+    deps=UPSTREAM_KEYS,
     kinds={"parquet", "csv"},
 )
 def publication(context: dg.AssetExecutionContext, otp: OtpSettings) -> dg.MaterializeResult:
     """The published month `$OTP_PUBLISH_DIR/YYYY-MM/`: prescriptions_mensuelles, suivi_otp,
-    qualite_prescripteur (Parquet and CSV) and manifest.json.
+    qualite_prescripteur (Parquet and CSV), manifest.json and rapport.html.
 
     Built in a temporary folder and swapped in whole; the previous publication of the month
     is kept under `_vintages/YYYY-MM/<produced_at>/`. Runs only when every blocking check

@@ -1,0 +1,129 @@
+"""Data-quality checks: each suite of `expectations/` as a Dagster asset check (GX inside).
+
+One check `gx_<suite>` per suite file, on the asset the suite names (the dbt models
+`fct_prescriptions`, `fct_entrees` and the three published marts). It validates the run's
+month (its partition key) and reports:
+- failed blocking expectation -> the check fails with severity ERROR: the publication of
+  the month, downstream, does not run;
+- only warnings failed -> severity WARN: reported, the month is published;
+- metadata: counts, failing expectations with a few sample values or failing aggregate
+  rows (never a person id), the regions below the fill-rate threshold with their rates,
+  the fill rates measured, the thresholds used and the Data Docs path.
+
+Every check is declared `blocking=True`, the warning-only ones too: a blocking check runs
+before the assets downstream of its asset, so its result is known (and in the manifest)
+when the publication runs; a WARN result never stops anything.
+
+Caution: Dagster holds back only the assets that depend on the checked asset itself. The
+publication depends on the marts; for the checks on fct_prescriptions and fct_entrees to
+stop it, it must also depend on those two: `deps=CHECKED_ASSET_KEYS`.
+
+The suites are read when the definitions load (YAML only, a few milliseconds); Great
+Expectations, pandas and pyarrow are imported when a check runs.
+"""
+
+from typing import TYPE_CHECKING
+
+import dagster as dg
+
+from otp_pipeline.defs.resources import OtpSettings
+from otp_pipeline.lib.quality_suites import SuiteSpec, load_suites
+from otp_pipeline.lib.thresholds import DEFAULT_EXPECTATIONS_DIR
+
+if TYPE_CHECKING:
+    from otp_pipeline.lib.quality_results import SuiteResult
+
+
+def check_result(result: "SuiteResult") -> dg.AssetCheckResult:
+    """The Dagster result of one validated suite."""
+    severity = (
+        dg.AssetCheckSeverity.ERROR
+        if result.blocking_failed or (result.success and result.declared_severity == "blocking")
+        else dg.AssetCheckSeverity.WARN
+    )
+    metadata = {
+        "mois": dg.MetadataValue.text(result.month),
+        "lignes": dg.MetadataValue.int(result.row_count),
+        "expectations": dg.MetadataValue.int(len(result.expectations)),
+        "echecs_bloquants": dg.MetadataValue.int(len(result.failures("blocking"))),
+        "echecs_avertissements": dg.MetadataValue.int(len(result.failures("warning"))),
+        "echecs": dg.MetadataValue.json([_failure(f) for f in result.failures()]),
+        "seuils": dg.MetadataValue.json(result.thresholds),
+        "resume": dg.MetadataValue.json(result.summary()),
+    }
+    for name, value in result.key_figures().items():
+        metadata.setdefault(name, _metadata_value(value))
+    if result.data_docs is not None:
+        metadata["data_docs"] = dg.MetadataValue.path(str(result.data_docs))
+    return dg.AssetCheckResult(
+        passed=result.success,
+        severity=severity,
+        metadata=metadata,
+        description=_description(result),
+    )
+
+
+def _failure(failure) -> dict:
+    return {
+        "expectation": failure.name,
+        "severity": failure.severity,
+        "description": failure.description,
+        "group": failure.group,
+        **failure.figures(),
+        "exemples": list(failure.samples),
+        **({"erreur": failure.error} if failure.error else {}),
+    }
+
+
+def _description(result: "SuiteResult") -> str:
+    if result.success:
+        return f"{result.month}: {len(result.expectations)} expectations met"
+    listed = ", ".join(
+        f"{f.name}{f' ({f.group})' if f.group else ''}: {f.unexpected_count} rows"
+        for f in result.failures()
+    )
+    return f"{result.month}: {'blocking' if result.blocking_failed else 'warning'}: {listed}"
+
+
+def _metadata_value(value) -> dg.MetadataValue:
+    if isinstance(value, bool):
+        return dg.MetadataValue.bool(value)
+    if isinstance(value, int):
+        return dg.MetadataValue.int(value)
+    if isinstance(value, float):
+        return dg.MetadataValue.float(value)
+    if value is None:
+        return dg.MetadataValue.null()
+    if isinstance(value, dict | list):
+        return dg.MetadataValue.json(value)
+    return dg.MetadataValue.text(str(value))
+
+
+def build_check(spec: SuiteSpec) -> dg.AssetChecksDefinition:
+    """The asset check of one suite."""
+
+    @dg.asset_check(
+        asset=dg.AssetKey([spec.asset]),
+        name=f"gx_{spec.name}",
+        description=f"[{spec.severity}] {spec.description} (expectations/{spec.name}.yml)",
+        blocking=True,
+        metadata={"suite": f"expectations/{spec.name}.yml", "severity": spec.severity},
+    )
+    def _check(context: dg.AssetCheckExecutionContext, otp: OtpSettings) -> dg.AssetCheckResult:
+        if not context.has_partition_key:
+            raise dg.Failure(f"gx_{spec.name} checks one month: run it for a partition YYYY-MM")
+        from otp_pipeline.lib.quality import validate_suite  # GX and pandas: at run time
+
+        month = context.partition_key
+        result = validate_suite(otp.warehouse_path, spec.name, month, otp.expectations_path)
+        context.log.info(f"gx_{spec.name} {_description(result)}")
+        return check_result(result)
+
+    return _check
+
+
+SUITES = load_suites(DEFAULT_EXPECTATIONS_DIR)
+QUALITY_CHECKS = [build_check(spec) for spec in SUITES.values()]
+# The assets the checks are on: what the publication must depend on to be held back.
+CHECKED_ASSET_KEYS = sorted({dg.AssetKey([spec.asset]) for spec in SUITES.values()},
+                            key=lambda key: key.to_user_string())  # fmt: skip
