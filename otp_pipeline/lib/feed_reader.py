@@ -10,6 +10,7 @@ import csv
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 import pyarrow as pa
 
@@ -55,20 +56,13 @@ def header_positions(header: list[str], columns: tuple[str, ...], required, labe
     return [seen.get(column) for column in columns]
 
 
-class _ConsumedLines:
-    """The text's lines, remembering those the tokenizer took for the record being read."""
+def _is_blank(record: list[str]) -> bool:
+    """A line that is blank after trimming: no field, or one field of whitespace only.
 
-    def __init__(self, text):
-        self._lines = iter(text)
-        self.taken: list[str] = []
-
-    def __iter__(self):
-        return self
-
-    def __next__(self) -> str:
-        line = next(self._lines)
-        self.taken.append(line)
-        return line
+    `""` parses as one empty field: it is a record (with the wrong number of fields), not a
+    blank line, so a single field counts as blank only when it holds whitespace.
+    """
+    return not record or (len(record) == 1 and record[0] != "" and not record[0].strip())
 
 
 def read_batches(
@@ -80,14 +74,14 @@ def read_batches(
     Blank lines are skipped and not counted. Line numbers are physical lines where the
     record starts; the header is line 1.
     """
-    lines = _ConsumedLines(text)
-    reader = csv.reader(lines, delimiter=";", quotechar='"', doublequote=True, strict=False)
+    reader = csv.reader(text, delimiter=";", quotechar='"', doublequote=True, strict=False)
     previous_end = 0
-    positions = None
+    positions: list[int | None] | None = None
     width = 0
-    batch: list[list] = [[] for _ in range(len(columns) + 1)]
+    pick = None
+    starts: list[int] = []
+    rows: list[list[str]] = []
     while True:
-        lines.taken.clear()
         try:
             record = next(reader)
         except StopIteration:
@@ -102,32 +96,36 @@ def read_batches(
             continue
         start = previous_end + 1
         previous_end = reader.line_num
-        values = [value.strip() for value in record]
-        # Blank is judged on the line as written: `""` parses as one empty field, like a
-        # blank line, but it is a record with the wrong number of fields, not a blank line.
-        if not "".join(lines.taken).strip():
-            continue  # blank after trimming: skipped, not counted
+        if _is_blank(record):
+            continue  # skipped, not counted
         if positions is None:
             positions = header_positions(record, columns, required, label)
             width = len(record)
+            # C-level column picking: the per-row Python work is what ingestion costs.
+            pick = itemgetter(*[p for p in positions if p is not None])
             continue
         result.rows_read += 1
-        if len(values) != width:
-            result.malformed.append(Malformed(start, REASON_FIELD_COUNT, ";".join(values)))
+        if len(record) != width:
+            values = ";".join(value.strip() for value in record)
+            result.malformed.append(Malformed(start, REASON_FIELD_COUNT, values))
             continue
-        batch[0].append(start)
-        for slot, position in enumerate(positions, start=1):
-            batch[slot].append(values[position] if position is not None else "")
-        if len(batch[0]) >= BATCH_ROWS:
-            yield _to_arrow(batch, columns)
-            batch = [[] for _ in range(len(columns) + 1)]
+        starts.append(start)
+        rows.append([value.strip() for value in pick(record)])
+        if len(rows) >= BATCH_ROWS:
+            yield _to_arrow(starts, rows, positions, columns)
+            starts, rows = [], []
     if positions is None:
         raise StructuralError(label, "no header line (file holds only blank lines)")
-    if batch[0]:
-        yield _to_arrow(batch, columns)
+    if rows:
+        yield _to_arrow(starts, rows, positions, columns)
 
 
-def _to_arrow(batch: list[list], columns: tuple[str, ...]) -> pa.Table:
-    arrays = [pa.array(batch[0], pa.int64())]
-    arrays += [pa.array(values, pa.string()) for values in batch[1:]]
+def _to_arrow(starts, rows, positions, columns: tuple[str, ...]) -> pa.Table:
+    present = iter(zip(*rows, strict=True))
+    empty = pa.array([""] * len(rows), pa.string())
+    arrays = [pa.array(starts, pa.int64())]
+    arrays += [
+        pa.array(next(present), pa.string()) if position is not None else empty
+        for position in positions
+    ]
     return pa.table(arrays, names=["line_number", *columns])
