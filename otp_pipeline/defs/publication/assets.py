@@ -65,10 +65,22 @@ def publication(context: dg.AssetExecutionContext, otp: OtpSettings) -> dg.Mater
             "controles_qualite": checks,
         }
         published = publish_month(con, month, otp.publish_path, manifest)
+        [(fill_rate, flagged)] = con.execute(
+            """
+            select sum(nb_prescripteur_renseigne) / nullif(sum(nb_prescriptions_si_pe), 0),
+                   count(*) filter (where fiabilite = 'A_EXAMINER')
+            from qualite_prescripteur where mois = $month
+            """,
+            {"month": month},
+        ).fetchall()
     metadata = {
         "folder": dg.MetadataValue.path(str(published.folder)),
         "produced_at": dg.MetadataValue.text(published.produced_at),
         "checks_failed": dg.MetadataValue.int(sum(not c["passed"] for c in checks)),
+        # National share of AIS prescriptions with a valid prescriber, and regions flagged.
+        "taux_renseignement_national": dg.MetadataValue.float(float(fill_rate or 0.0)),
+        "regions_a_examiner": dg.MetadataValue.int(flagged),
+        "report": dg.MetadataValue.path(str(published.folder / "rapport.html")),
     }
     for name, count in published.row_counts.items():
         metadata[f"rows_{name}"] = dg.MetadataValue.int(count)
