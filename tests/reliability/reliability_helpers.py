@@ -1,16 +1,21 @@
 """Helpers of the reliability tests: a small landing folder, job runs in process or in a
 subprocess (as an operator runs them), and fingerprints of a publish folder."""
 
+import contextlib
 import hashlib
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 from feeds import IMILO_HEADER, OBJECTIVES_HEADER, SI_PE_HEADER, ais_row, imilo_row, write_file
 
 from otp_pipeline.defs.resources import OtpSettings
+from otp_pipeline.lib.warehouse import warehouse_lock
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 MONTH = "2021-01"
@@ -110,3 +115,135 @@ def start_cli_run(root: Path, log: Path, month: str = MONTH) -> subprocess.Popen
         cwd=PROJECT_ROOT, env=cli_env(root), stdout=handle, stderr=subprocess.STDOUT,
         start_new_session=True,
     )  # fmt: skip
+
+
+# --- Crash safety: runs killed with SIGKILL, and what they leave behind ---------------------
+
+TABLE_SUFFIXES = (".csv", ".parquet")  # manifest.json and rapport.html carry produced_at
+
+
+def start_logged(command: list[str], root: Path, log: Path) -> subprocess.Popen:
+    """`command`, from the project root with `cli_env(root)`, in its own process group
+    (so that a kill reaches its children, dbt included), output to `log`."""
+    with open(log, "wb") as handle:  # the child keeps its own descriptor
+        return subprocess.Popen(
+            command, cwd=PROJECT_ROOT, env=cli_env(root), stdout=handle,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+
+
+def start_materialize(root: Path, log: Path, select: str, month: str = MONTH) -> subprocess.Popen:
+    """`dagster asset materialize --select <select> --partition M`, as `start_logged`."""
+    dagster = str(Path(sys.executable).parent / "dagster")
+    command = [dagster, "asset", "materialize", "-m", "otp_pipeline.definitions",
+               "--select", select, "--partition", month]  # fmt: skip
+    return start_logged(command, root, log)
+
+
+def log_tail(log: Path, chars: int = 4000) -> str:
+    return Path(log).read_bytes()[-chars:].decode("utf-8", "replace")
+
+
+def wait_for_output(
+    process: subprocess.Popen,
+    log: Path,
+    marker: str,
+    timeout: float = 300.0,
+    watch: Path | None = None,
+) -> None:
+    """Poll `log` (or the file `watch`) until it holds `marker`. Fails, showing the log's
+    end, if the process ends first or time runs out (then its process group is killed)."""
+    deadline = time.monotonic() + timeout
+    needle, watched = marker.encode("utf-8"), Path(watch or log)
+    while not (watched.exists() and needle in watched.read_bytes()):
+        if process.poll() is not None:
+            raise AssertionError(
+                f"ended ({process.returncode}) before {marker!r}:\n{log_tail(log)}"
+            )
+        if time.monotonic() > deadline:
+            kill_group(process)
+            raise AssertionError(f"no {marker!r} after {timeout:g} s:\n{log_tail(log)}")
+        time.sleep(0.05)
+
+
+def group_alive(group: int) -> bool:
+    """Whether a process of process group `group` still runs (zombies excepted)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # ended while we looked
+            continue
+        # pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses.
+        state, _, pgrp = text[text.rindex(")") + 2 :].split()[:3]
+        if int(pgrp) == group and state not in ("Z", "X"):
+            return True
+    return False
+
+
+def kill_group(process: subprocess.Popen, timeout: float = 60.0) -> None:
+    """SIGKILL the process and every process of its group (dbt included); wait until all
+    are gone."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=timeout)
+    deadline = time.monotonic() + timeout
+    while group_alive(process.pid):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"process group {process.pid} still alive after SIGKILL")
+        time.sleep(0.05)
+
+
+def table_fingerprint(folder: Path) -> dict[str, str]:
+    """SHA-256 of every published table file (CSV, Parquet) of a month folder."""
+    return {name: digest for name, digest in fingerprint(folder).items()
+            if name.endswith(TABLE_SUFFIXES)}  # fmt: skip
+
+
+def first_publication(publish_dir: Path, month: str = MONTH) -> Path:
+    """The first publication of a month: its oldest vintage, or the current folder if it
+    was never replaced."""
+    vintages = Path(publish_dir) / "_vintages" / month
+    kept = sorted(vintages.iterdir()) if vintages.is_dir() else []
+    return kept[0] if kept else Path(publish_dir) / month
+
+
+RAW_ROW_COUNTS = {
+    "si_pe": "select mois, count(*) from raw.si_pe group by mois",
+    "imilo": "select mois, count(*) from raw.imilo group by mois",
+}
+
+
+def warehouse_accounting(warehouse: Path) -> dict[tuple[str, str], dict[str, tuple]]:
+    """Per (source, month): what `raw.deliveries` says was loaded and quarantined, and what
+    `raw.<source>` and `raw.quarantine` hold. Opens the file read-write (a WAL left by a
+    killed writer is replayed) under its writer lock, which must be free within 10 s."""
+    found: dict[tuple[str, str], dict[str, tuple]] = {}
+    with warehouse_lock(warehouse, wait_seconds=10), duckdb.connect(str(warehouse)) as con:
+        schemas = con.sql("select schema_name from information_schema.schemata").fetchall()
+        if ("raw",) not in schemas:
+            return found
+        accounting = con.sql(
+            "select source, mois, rows_loaded, rows_quarantined from raw.deliveries"
+        ).fetchall()
+        for source, month, loaded, quarantined in accounting:
+            found.setdefault((source, month), {})["deliveries"] = (loaded, quarantined)
+        held = {key: [0, 0] for key in found}
+        for source, sql in RAW_ROW_COUNTS.items():
+            for month, count in con.sql(sql).fetchall():
+                held.setdefault((source, month), [0, 0])[0] = count
+        quarantine = "select source, mois, count(*) from raw.quarantine group by all"
+        for source, month, count in con.sql(quarantine).fetchall():
+            held.setdefault((source, month), [0, 0])[1] = count
+        for key, (rows, quarantined) in held.items():
+            found.setdefault(key, {"deliveries": None})["held"] = (rows, quarantined)
+    return found
+
+
+def assert_warehouse_consistent(warehouse: Path) -> dict[tuple[str, str], dict[str, tuple]]:
+    """The warehouse opens, its lock is free, and every source-month's accounting matches
+    its rows: rows_loaded = count(*) of raw.<source>, rows_quarantined = its quarantine."""
+    accounting = warehouse_accounting(warehouse)
+    wrong = {key: value for key, value in accounting.items()
+             if value["deliveries"] != value["held"]}  # fmt: skip
+    assert not wrong, f"raw.deliveries disagrees with the rows held: {wrong}"
+    return accounting
