@@ -198,7 +198,6 @@ def _replace_month(con, feed: Feed, delivery: Delivery, report: DeliveryReport, 
         con.execute("rollback")
         raise
     con.execute("drop table if exists checked_rows")
-    con.execute("drop table if exists landing_rows")
 
 
 def loaded_delivery(con, source: str, month: str) -> tuple[str, str] | None:

@@ -71,7 +71,7 @@ with normalised as (
         {_parsed_date("date_naissance")} as d_naissance,
         {_parsed_date("date_prescription")} as d_prescription,
         {_parsed_date("date_entree")} as d_entree,
-        to_json(list_value({row_text})) as row_text
+        md5(to_json(list_value({row_text}))) as row_text
     from landing_rows
 ),
 aged as (

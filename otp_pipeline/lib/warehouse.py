@@ -19,6 +19,10 @@ import duckdb
 
 logger = logging.getLogger(__name__)
 LOCK_WAIT_SECONDS = 3600.0
+# A month of a million rows must load in well under 1 GiB: DuckDB spills to disk (a
+# `.tmp` folder beside the warehouse) past this, instead of taking 80 % of the machine.
+# Row order is never relied on (every query sorts), so DuckDB need not preserve it.
+CONNECTION_CONFIG = {"memory_limit": "256MB", "preserve_insertion_order": False}
 _held: dict[str, int] = {}  # lock files this process holds, with their nesting depth
 
 
