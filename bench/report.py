@@ -1,0 +1,283 @@
+"""RESULTS.md tables and the time-vs-size plot, regenerated from results.json.
+
+Only the text between `<!-- tables:start -->` and `<!-- tables:end -->` is replaced: the
+analysis around it is written by hand. The plot is a PNG with matplotlib when the venv has
+it, else a small SVG written here.
+"""
+
+from pathlib import Path
+
+START, END = "<!-- tables:start -->", "<!-- tables:end -->"
+
+
+def _fmt(value, digits: int = 1) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def _scale_rows(results: dict) -> list[str]:
+    lines = [
+        "| scale | case | rows | wall s (median) | CPU s | rows/s | peak RSS MiB (tree) "
+        "| pipeline / baseline, wall | pipeline / baseline, CPU "
+        "| load avg (1, 5, 15 min) at start |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for entry in sorted(results.get("scales", {}).values(), key=lambda e: e["scale"]):
+        rows_all = sum(entry["rows_all_months"].values())
+        rows_month = sum(entry["rows_month"].values())
+        derived = entry["derived"]
+        base, cold, warm = entry["baseline"], entry["pipeline_cold"], entry["pipeline_warm"]
+        reps = f"×{base['repeats']}"
+        lines += [
+            f"| {entry['scale']:g} | baseline, months ≤ {entry['month']} {reps} | "
+            f"{rows_all:,} | {_fmt(base['wall_s'])} | {_fmt(base['cpu_s'])} | "
+            f"{_fmt(derived['baseline_rows_per_s'])} | {_fmt(base['peak_rss_mib'], 0)} | 1 | 1 | "
+            f"{' / '.join(base['load'])} |",
+            f"| {entry['scale']:g} | pipeline cold (every month ≤ {entry['month']}) ×1 | "
+            f"{rows_all:,} | {_fmt(cold['wall_s'])} | {_fmt(cold['cpu_s'])} | "
+            f"{_fmt(derived['cold_rows_per_s'])} | {_fmt(cold['peak_rss_mib'], 0)} | "
+            f"{derived['ratio_cold_to_baseline']} | {cold['cpu_s'] / base['cpu_s']:.2f} | "
+            f"{cold['load_before']} |",
+            f"| {entry['scale']:g} | pipeline warm (month {entry['month']} only) "
+            f"×{warm['repeats']} | {rows_month:,} | {_fmt(warm['wall_s'])} | "
+            f"{_fmt(warm['cpu_s'])} | {_fmt(derived['warm_rows_per_s'])} | "
+            f"{_fmt(warm['peak_rss_mib'], 0)} | {derived['ratio_warm_to_baseline']} | "
+            f"{warm['cpu_s'] / base['cpu_s']:.2f} | "
+            f"{' / '.join(warm['load'])} |",
+        ]
+    return lines
+
+
+def _phase_rows(results: dict) -> list[str]:
+    lines = [
+        "| scale | case | process start → first event | run planning | si_pe | imilo "
+        "| objectifs | dbt step (start / parse / build+tests) | GX checks | publication | exit |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for entry in sorted(results.get("scales", {}).values(), key=lambda e: e["scale"]):
+        for case, summary in (("cold", entry["pipeline_cold"]),
+                              ("warm", entry["pipeline_warm"]["runs"][-1])):  # fmt: skip
+            run, split = summary["last_run"], summary["dbt_split"]
+            steps, phases = run.get("steps", {}), summary["phases"]
+            gx = [v for k, v in steps.items() if "_gx_" in k]
+            lines.append(
+                f"| {entry['scale']:g} | {case} | "
+                f"{_fmt(phases.get('process_start_to_first_event_s'))} | "
+                f"{_fmt(run.get('planning_s'))} ({run.get('planned_events')} events) | "
+                f"{_fmt(steps.get('raw__si_pe'))} | {_fmt(steps.get('raw__imilo'))} | "
+                f"{_fmt(steps.get('raw__objectifs_otp'))} | "
+                f"{_fmt(split.get('dbt_step_s'))} ("
+                f"{_fmt(split.get('dbt_process_start_and_dagster_events_s'))} / "
+                f"{_fmt(split.get('dbt_parse_s'))} / {_fmt(split.get('dbt_build_and_tests_s'))})"
+                f" | {_fmt(sum(gx))} ({len(gx)} steps) | {_fmt(steps.get('publication'))} | "
+                f"{_fmt(phases.get('end_of_run_to_process_exit_s'))} |"
+            )
+    return lines
+
+
+def _comparison_rows(results: dict) -> list[str]:
+    lines = [
+        "| scale | table | rows pipeline | rows baseline | only pipeline | only baseline "
+        "| cells differing | equal |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for entry in sorted(results.get("scales", {}).values(), key=lambda e: e["scale"]):
+        for table, diff in entry["comparison"].items():
+            lines.append(
+                f"| {entry['scale']:g} | {table} | {diff['rows_pipeline']} | "
+                f"{diff['rows_baseline']} | {diff['rows_only_pipeline_count']} | "
+                f"{diff['rows_only_baseline_count']} | {diff['cells_differing']} | "
+                f"{'yes' if diff['equal'] else 'no'} |"
+            )
+    return lines
+
+
+def _overhead_rows(results: dict) -> list[str]:
+    overheads = results.get("overheads")
+    if not overheads:
+        return ["(not measured in this results.json)"]
+    lines = ["| fixed cost | wall s (median) | CPU s | wall beyond bare `python` | load avg |",
+             "|---|---|---|---|---|"]  # fmt: skip
+    for name, entry in overheads.items():
+        lines.append(
+            f"| {name} | {_fmt(entry['s'], 2)} | {_fmt(entry.get('cpu_s'), 2)} | "
+            f"{_fmt(entry.get('s_beyond_python_start'), 2)} | {entry['load']} |"
+        )
+    return lines
+
+
+def _backfill_rows(results: dict) -> list[str]:
+    backfill = results.get("backfill")
+    partial = results.get("backfill_partial")
+    if not backfill and partial:
+        lines = [
+            f"Partial: {partial['months_requested']} requested at scale {partial['scale']}, "
+            f"stopped after {partial['stopped_after']}; load {partial['load_at_start']} → "
+            f"{partial['load_when_stopped']}.",
+            "",
+            "| month | Dagster run s | planning s | ingestion si_pe + imilo s | dbt step s "
+            "(start / parse / build+tests) | publication s |",
+            "|---|---|---|---|---|---|",
+        ]
+        for run in partial["runs"]:
+            steps, dbt = run["steps"], run["dbt"]
+            lines.append(
+                f"| {run['partition']} | {_fmt(run['run_s'])} | {_fmt(run['planning_s'])} | "
+                f"{_fmt(steps.get('raw__si_pe', 0) + steps.get('raw__imilo', 0))} | "
+                f"{_fmt(dbt.get('dbt_step_s'))} "
+                f"({_fmt(dbt.get('dbt_process_start_and_dagster_events_s'))} / "
+                f"{_fmt(dbt.get('dbt_parse_s'))} / {_fmt(dbt.get('dbt_build_and_tests_s'))}) | "
+                f"{_fmt(steps.get('publication'))} |"
+            )
+        return lines
+    if not backfill:
+        return ["(not measured in this results.json)"]
+    per_month = backfill.get("per_month_run_s", {})
+    return [
+        "| months | runs | wall s | CPU s | peak RSS MiB | load avg before → after |",
+        "|---|---|---|---|---|---|",
+        f"| {backfill['months']} | {backfill['runs']} | {_fmt(backfill['wall_s'])} | "
+        f"{_fmt(backfill['cpu_s'])} | {_fmt(backfill['peak_rss_mib'], 0)} | "
+        f"{backfill['load_before']} → {backfill['load_after']} |",
+        "",
+        "Per month (Dagster run, s): "
+        + ", ".join(f"{month} {seconds:.0f}" for month, seconds in sorted(per_month.items())),
+    ]
+
+
+def tables_markdown(results: dict) -> str:
+    parts = [
+        f"Machine: {results.get('machine', {}).get('cores')} cores (shared), Python "
+        f"{results.get('machine', {}).get('python')}.",
+        "",
+        "### Wall time, throughput, memory",
+        "",
+        *_scale_rows(results),
+        "",
+        "### Where a run's time goes (seconds, last run of each case)",
+        "",
+        *_phase_rows(results),
+        "",
+        "### Baseline vs pipeline, published tables of the month",
+        "",
+        *_comparison_rows(results),
+        "",
+        "### Fixed costs, each in a fresh process",
+        "",
+        *_overhead_rows(results),
+        "",
+        "### Backfill",
+        "",
+        *_backfill_rows(results),
+    ]
+    return "\n".join(parts)
+
+
+def write_report(results: dict, report: Path, bench_dir: Path) -> None:
+    """Replace the generated part of RESULTS.md (or create it) and redraw the plot."""
+    generated = f"{START}\n{tables_markdown(results)}\n{END}"
+    if report.is_file() and START in report.read_text(encoding="utf-8"):
+        text = report.read_text(encoding="utf-8")
+        head, _, rest = text.partition(START)
+        _, _, tail = rest.partition(END)
+        report.write_text(head + generated + tail, encoding="utf-8")
+    else:
+        report.write_text(f"# Benchmarks\n\n{generated}\n", encoding="utf-8")
+    write_plot(results, bench_dir)
+
+
+def _points(results: dict, measure: str = "wall_s") -> dict[str, list[tuple[float, float]]]:
+    series: dict[str, list[tuple[float, float]]] = {"baseline": [], "cold": [], "warm": []}
+    for entry in results.get("scales", {}).values():
+        rows_all = sum(entry["rows_all_months"].values())
+        rows_month = sum(entry["rows_month"].values())
+        series["baseline"].append((rows_all, entry["baseline"][measure]))
+        series["cold"].append((rows_all, entry["pipeline_cold"][measure]))
+        series["warm"].append((rows_month, entry["pipeline_warm"][measure]))
+    return {name: sorted(points) for name, points in series.items()}
+
+
+def write_plot(results: dict, bench_dir: Path) -> Path | None:
+    series = _points(results)
+    if not any(series.values()):
+        return None
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        import matplotlib.ticker
+    except ImportError:
+        return _write_svg(series, bench_dir / "time_vs_size.svg")
+    figure, panes = plt.subplots(1, 2, figsize=(11, 4.5))
+    for axes, measure, label in (
+        (panes[0], "wall_s", "wall time (s), shared 2-core machine"),
+        (panes[1], "cpu_s", "CPU time of the process tree (s)"),
+    ):
+        for name, points in _points(results, measure).items():
+            xs, ys = [p[0] for p in points], [p[1] for p in points]
+            axes.plot(xs, ys, marker="o", label=name)
+        axes.set_xscale("log")
+        axes.set_yscale("log")
+        axes.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        axes.set_xlabel("data rows read (AIS + I-Milo)")
+        axes.set_ylabel(label)
+        axes.legend()
+        axes.grid(True, which="both", alpha=0.3)
+    path = bench_dir / "time_vs_size.png"
+    figure.savefig(path, dpi=110, bbox_inches="tight")
+    return path
+
+
+def _write_svg(series: dict, path: Path) -> Path:
+    """A log-log line chart, by hand: matplotlib is not in the venv."""
+    import math
+
+    width, height, margin = 640, 400, 60
+    points = [p for values in series.values() for p in values]
+    xs = [math.log10(p[0]) for p in points]
+    ys = [math.log10(max(p[1], 0.01)) for p in points]
+    x0, x1 = min(xs) - 0.1, max(xs) + 0.1
+    y0, y1 = min(ys) - 0.1, max(ys) + 0.1
+
+    def place(x: float, y: float) -> tuple[float, float]:
+        px = margin + (math.log10(x) - x0) / (x1 - x0) * (width - 2 * margin)
+        py = height - margin - (math.log10(max(y, 0.01)) - y0) / (y1 - y0) * (height - 2 * margin)
+        return round(px, 1), round(py, 1)
+
+    colours = {"baseline": "#1f77b4", "cold": "#d62728", "warm": "#2ca02c"}
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        'font-family="sans-serif" font-size="12">',
+        f'<rect width="{width}" height="{height}" fill="white"/>',
+        f'<text x="{width / 2}" y="20" text-anchor="middle">Wall time vs rows read '
+        "(log-log)</text>",
+        f'<line x1="{margin}" y1="{height - margin}" x2="{width - margin}" '
+        f'y2="{height - margin}" stroke="black"/>',
+        f'<line x1="{margin}" y1="{margin}" x2="{margin}" y2="{height - margin}" stroke="black"/>',
+        f'<text x="{width / 2}" y="{height - 15}" text-anchor="middle">data rows read</text>',
+        f'<text x="15" y="{height / 2}" transform="rotate(-90 15 {height / 2})" '
+        'text-anchor="middle">wall time (s)</text>',
+    ]
+    for name, values in series.items():
+        placed = [place(x, y) for x, y in values]
+        colour = colours[name]
+        if len(placed) > 1:
+            path_points = " ".join(f"{px},{py}" for px, py in placed)
+            parts.append(f'<polyline points="{path_points}" fill="none" stroke="{colour}"/>')
+        for (px, py), (x, y) in zip(placed, values, strict=True):
+            parts.append(f'<circle cx="{px}" cy="{py}" r="4" fill="{colour}"/>')
+            parts.append(f'<text x="{px + 6}" y="{py - 6}" fill="{colour}">'
+                         f"{name} {y:.0f} s @ {x:,.0f}</text>")  # fmt: skip
+    for index, name in enumerate(series):
+        y = margin + 16 * index
+        parts.append(f'<text x="{width - margin - 80}" y="{y}" fill="{colours[name]}">'
+                     f"● {name}</text>")  # fmt: skip
+    parts.append("</svg>")
+    path.write_text("\n".join(parts), encoding="utf-8")
+    return path
