@@ -58,16 +58,21 @@ def finalize_manifest(
     return {**manifest, "produced_at": produced_at, "tables": dict(row_counts)}
 
 
+def write_durably(path: Path, data: bytes) -> Path:
+    """Write `data` to `path` and flush it to disk before returning: a month is swapped in
+    only once every file in it would survive a power cut."""
+    with open(path, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return Path(path)
+
+
 def write_manifest(folder: Path, manifest: dict) -> Path:
     """Write `manifest.json` into `folder`: UTF-8, indented, flushed to disk."""
     # allow_nan=False: NaN is not JSON, a consumer's parser would reject the whole file.
     text = json.dumps(manifest, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    path = Path(folder) / MANIFEST_NAME
-    with open(path, "wb") as handle:
-        handle.write(text.encode("utf-8"))
-        handle.flush()
-        os.fsync(handle.fileno())
-    return path
+    return write_durably(Path(folder) / MANIFEST_NAME, text.encode("utf-8"))
 
 
 def read_produced_at(folder: Path) -> datetime | None:

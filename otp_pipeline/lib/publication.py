@@ -40,6 +40,7 @@ from otp_pipeline.lib.manifest import (
     finalize_manifest,
     free_vintage_path,
     produced_at_text,
+    write_durably,
     write_manifest,
 )
 from otp_pipeline.lib.report import write_report
@@ -182,10 +183,7 @@ def write_csv(data: pa.Table, path: Path) -> None:
     lines = [";".join(_csv_field(name) for name in data.column_names)]
     columns = [data[name].to_pylist() for name in data.column_names]
     lines.extend(";".join(_csv_field(value) for value in row) for row in zip(*columns, strict=True))
-    with open(path, "wb") as handle:
-        handle.write(("\n".join(lines) + "\n").encode("utf-8"))
-        handle.flush()
-        os.fsync(handle.fileno())
+    write_durably(path, ("\n".join(lines) + "\n").encode("utf-8"))
 
 
 def recover(publish_dir: Path) -> None:
@@ -238,10 +236,7 @@ def _swap_in(publish_dir: Path, month: str, staging: Path) -> Path | None:
     _fsync_dir(vintage.parent.parent)
     journal = publish_dir / f".swap-{month}.json"
     entry = {"month": month, "vintage": vintage.relative_to(publish_dir).as_posix()}
-    with open(journal, "w", encoding="utf-8") as handle:
-        json.dump(entry, handle)
-        handle.flush()
-        os.fsync(handle.fileno())
+    write_durably(journal, json.dumps(entry).encode("utf-8"))
     _fsync_dir(publish_dir)
     try:
         os.rename(current, vintage)

@@ -6,7 +6,6 @@ and SVG, no script, no link to fetch. Aggregates only, like the tables.
 """
 
 import logging
-import os
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
@@ -17,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from otp_pipeline.lib import report_charts as charts
-from otp_pipeline.lib.manifest import REPORT_NAME
+from otp_pipeline.lib.manifest import REPORT_NAME, write_durably
 from otp_pipeline.lib.report_charts import INDICATEURS, fr_dec, fr_int, fr_pct
 from otp_pipeline.lib.thresholds import load_thresholds
 
@@ -48,12 +47,7 @@ def write_report(
 ) -> Path:  # fmt: skip
     """Write `rapport.html` for `month` into `folder`, flushed to disk."""
     text = render_report(month, tables, manifest, earlier_suivi)
-    path = Path(folder) / REPORT_NAME
-    with open(path, "wb") as handle:
-        handle.write(text.encode("utf-8"))
-        handle.flush()
-        os.fsync(handle.fileno())
-    return path
+    return write_durably(Path(folder) / REPORT_NAME, text.encode("utf-8"))
 
 
 def render_report(
