@@ -9,6 +9,7 @@ from dagster_dbt import DbtCliResource
 from otp_pipeline.defs.ingestion import assets as ingestion
 from otp_pipeline.defs.jobs import monthly_pipeline
 from otp_pipeline.defs.publication import assets as publication
+from otp_pipeline.defs.quality import assets as quality
 from otp_pipeline.defs.quality.checks import QUALITY_CHECKS
 from otp_pipeline.defs.resources import OtpSettings
 from otp_pipeline.defs.schedules import monthly_schedule
@@ -20,7 +21,7 @@ from otp_pipeline.defs.transform.project import dbt_project
 DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 
 defs = dg.Definitions(
-    assets=dg.load_assets_from_modules([ingestion, transform, publication]),
+    assets=dg.load_assets_from_modules([ingestion, transform, quality, publication]),
     asset_checks=QUALITY_CHECKS,
     jobs=[monthly_pipeline],
     schedules=[monthly_schedule],

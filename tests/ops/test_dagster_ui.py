@@ -117,9 +117,9 @@ def test_ui_lists_assets_with_descriptions_checks_schedule_and_sensors(dagster_d
     data = graphql(port, ASSETS_QUERY)
     nodes = {"/".join(n["assetKey"]["path"]): n for n in data["assetNodes"]}
     groups = {n["groupName"] for n in nodes.values()}
-    assert {"ingestion", "transform", "publication"} <= groups
+    assert groups == {"ingestion", "transform", "quality", "publication"}
     for key in ("raw/si_pe", "raw/imilo", "raw/objectifs_otp", "fct_prescriptions",
-                "suivi_otp", "publication"):  # fmt: skip
+                "suivi_otp", "quality_report", "publication"):  # fmt: skip
         assert key in nodes and nodes[key]["description"], key
     checks = sum(len(n["assetChecksOrError"].get("checks", [])) for n in nodes.values())
     assert checks > 0

@@ -1,0 +1,28 @@
+"""The month's data-quality report: Great Expectations Data Docs, after every check ran."""
+
+import dagster as dg
+
+from otp_pipeline.defs.partitions import MONTH_BY_MONTH, monthly_partitions
+from otp_pipeline.defs.quality.checks import CHECKED_ASSET_KEYS
+from otp_pipeline.defs.resources import OtpSettings
+
+
+@dg.asset(
+    key=["quality_report"],
+    group_name="quality",
+    partitions_def=monthly_partitions,
+    backfill_policy=MONTH_BY_MONTH,
+    deps=CHECKED_ASSET_KEYS,
+    kinds={"great_expectations", "html"},
+)
+def quality_report(context: dg.AssetExecutionContext, otp: OtpSettings) -> dg.MaterializeResult:
+    """Great Expectations Data Docs of the month (one HTML site beside the warehouse).
+
+    Runs after the GX checks on the facts and marts (they are blocking, so they finish
+    first) and links the site; the checks themselves are on the assets they check.
+    """
+    from otp_pipeline.lib.quality import quality_report_path  # GX is heavy: import on use
+
+    index = quality_report_path(otp.warehouse_path)
+    context.log.info(f"Data Docs for {context.partition_key}: {index}")
+    return dg.MaterializeResult(metadata={"data_docs": dg.MetadataValue.path(str(index))})
