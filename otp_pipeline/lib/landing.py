@@ -17,7 +17,9 @@ OBJECTIVES_STEM = "objectifs_otp.csv"
 
 def delivery_pattern(feed: Feed) -> re.Pattern:
     """The exact name of a delivery file of `feed` (lower case, `_rN` with N ≥ 2)."""
-    return re.compile(rf"^{feed.file_prefix}_(\d{{4}}-\d{{2}})(?:_r([2-9]|[1-9]\d+))?\.csv(\.gz)?$")
+    return re.compile(
+        rf"{feed.file_prefix}_([0-9]{{4}}-[0-9]{{2}})(?:_r([2-9]|[1-9][0-9]+))?\.csv(\.gz)?"
+    )
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,7 @@ def scan_feed_folder(landing_dir: Path, feed: Feed) -> LandingScan:
     if not folder.is_dir():
         return LandingScan(deliveries, ignored)
     for entry in sorted(folder.iterdir()):
-        match = pattern.match(entry.name)
+        match = pattern.fullmatch(entry.name)
         # Symbolic links are refused even when they point at a file: a producer drops
         # files, and a link could make the pipeline read outside the landing folder.
         if entry.is_symlink() or not entry.is_file() or not match:
@@ -90,14 +92,20 @@ def log_ignored(scan: LandingScan, feed: Feed, log: logging.Logger = logger) -> 
         log.warning("ignored in landing folder %s/: %s", feed.name, name)
 
 
-def objectives_file(landing_dir: Path) -> Path:
-    """The objectives file, plain or gzip-compressed; a StructuralError when absent."""
+def objectives_file(landing_dir: Path, log: logging.Logger = logger) -> Path:
+    """The objectives file, plain or gzip-compressed; a StructuralError when absent.
+
+    Every other entry of the folder (other names, folders, symbolic links) is logged as
+    ignored, as for the feeds.
+    """
     folder = Path(landing_dir) / OBJECTIVES_FOLDER
-    found = [
-        folder / name
-        for name in (OBJECTIVES_STEM, OBJECTIVES_STEM + ".gz")
-        if (folder / name).is_file() and not (folder / name).is_symlink()
-    ]
+    names = (OBJECTIVES_STEM, OBJECTIVES_STEM + ".gz")
+    found = []
+    for entry in sorted(folder.iterdir()) if folder.is_dir() else []:
+        if entry.name in names and entry.is_file() and not entry.is_symlink():
+            found.append(entry)
+        else:
+            log.warning("ignored in landing folder %s/: %s", OBJECTIVES_FOLDER, entry.name)
     if not found:
         raise StructuralError(f"{OBJECTIVES_FOLDER}/{OBJECTIVES_STEM}", "objectives file missing")
     if len(found) > 1:

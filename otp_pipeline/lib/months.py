@@ -5,7 +5,8 @@ from datetime import date
 
 from otp_pipeline.lib.settings import FIRST_MONTH
 
-MONTH_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+# [0-9], not \d (which takes any Unicode digit); \Z, not $ (which takes a final newline).
+MONTH_PATTERN = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])\Z")
 
 
 def parse_month(month: str) -> tuple[int, int]:

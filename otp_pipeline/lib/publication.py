@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -284,7 +285,10 @@ def _csv_field(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
-        return repr(value)  # 0.1 -> 0.1, 1.0 -> 1.0: never rounded, `.` as decimal mark
+        # Shortest round-trip digits (never rounded), written positionally: repr gives
+        # 8.333333333333333e-05 for a small rate, the contract wants a `.` decimal.
+        text = format(Decimal(repr(value)), "f")
+        return text if "." in text else text + ".0"
     if isinstance(value, int):
         return str(value)
     text = str(value)

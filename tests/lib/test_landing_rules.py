@@ -110,3 +110,13 @@ def test_broken_earlier_month_fails_the_run_naming_it(landing, warehouse):
     _ais(landing, "ais_2021-02.csv", ["F1"], month_day="05/02/2021")
     with pytest.raises(StructuralError, match="ais_2021-01.csv.*month 2021-01 is needed"):
         _load(landing, warehouse, "2021-02")
+
+
+def test_names_with_non_ascii_digits_or_a_trailing_newline_are_not_deliveries(landing):
+    _ais(landing, "ais_2021-01_r9.csv", ["A1"])
+    _ais(landing, "ais_2021-01_r1\u0660.csv", ["A2"])  # Arabic-Indic zero: not "_r10"
+    _ais(landing, "ais_2021-01.csv\n", ["A3"])
+    _ais(landing, "ais_\u0662\u0660\u0662\u0661-01.csv", ["A4"])
+    scan = scan_feed_folder(landing, SI_PE)
+    assert winning_delivery(scan, SI_PE, "2021-01").name == "ais_2021-01_r9.csv"
+    assert len(scan.ignored) == 3 and list(scan.deliveries) == ["2021-01"]

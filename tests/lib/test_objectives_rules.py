@@ -1,5 +1,7 @@
 """Contract §4: the objectives file, checked strictly; every fault a structural error."""
 
+import logging
+
 import pytest
 from feeds import OBJECTIVES_HEADER, query, write_file
 
@@ -86,3 +88,33 @@ def test_objectives_missing_column_and_header_only_are_structural(landing):
         _read(landing, [OBJECTIVES_HEADER.replace(";dont_volume_socle", ""), "11;2021-01"])
     with pytest.raises(StructuralError, match="no data row"):
         _read(landing, [OBJECTIVES_HEADER])
+
+
+def test_other_entries_of_the_objectives_folder_are_ignored_and_logged(landing, caplog):
+    write_file(
+        landing / "objectifs" / "objectifs_otp.csv",
+        [OBJECTIVES_HEADER, "84;2021-01;2021-12;10;1;5;5"],
+    )
+    write_file(landing / "objectifs" / "objectifs_otp_2022.csv", [OBJECTIVES_HEADER])
+    (landing / "objectifs" / "archives").mkdir()
+    with caplog.at_level(logging.WARNING):
+        assert objectives_file(landing).name == "objectifs_otp.csv"
+    assert "objectifs_otp_2022.csv" in caplog.text and "archives" in caplog.text
+
+
+def test_objectives_link_is_ignored_and_the_file_is_missing(landing, tmp_path, caplog):
+    target = write_file(
+        tmp_path / "elsewhere.csv", [OBJECTIVES_HEADER, "84;2021-01;2021-12;10;1;5;5"]
+    )
+    (landing / "objectifs" / "objectifs_otp.csv").symlink_to(target)
+    with (
+        caplog.at_level(logging.WARNING),
+        pytest.raises(StructuralError, match="objectives file missing"),
+    ):
+        objectives_file(landing)
+    assert "ignored in landing folder objectifs/: objectifs_otp.csv" in caplog.text
+
+
+def test_objective_month_with_non_ascii_digits_is_structural(landing):
+    with pytest.raises(StructuralError, match="line 2: periode_debut '２０２１-01' is not a month"):
+        _read(landing, [OBJECTIVES_HEADER, "84;２０２１-01;2021-12;10;1;5;5"])

@@ -362,3 +362,12 @@ def test_manifest_with_row_level_records_is_not_published(marts, tmp_path):
         _publish(marts, tmp_path / "published", manifest=manifest)
     assert current_month_dirs(tmp_path / "published") == []
     assert _hidden_leftovers(tmp_path / "published") == []
+
+
+def test_small_and_large_doubles_are_written_positionally_never_rounded():
+    from otp_pipeline.lib.publication import _csv_field
+
+    assert _csv_field(1 / 12000) == "0.00008333333333333333"  # repr: 8.333333333333333e-05
+    assert _csv_field(3e-05) == "0.00003"
+    assert _csv_field(1e16) == "10000000000000000.0"
+    assert float(_csv_field(2 / 3)) == 2 / 3

@@ -101,7 +101,7 @@ def objectifs_otp(context: dg.AssetExecutionContext, otp: OtpSettings) -> dg.Mat
     period, overlapping periods of a region) is a structural error naming file and line.
     """
     try:
-        path = objectives_file(otp.landing_path)
+        path = objectives_file(otp.landing_path, context.log)
         rows = read_objectives(path, region_codes())
         with connect(otp.warehouse_path) as con:
             ensure_raw_schema(con)
