@@ -14,9 +14,10 @@ from pathlib import Path
 from random import Random
 
 from otp_pipeline.lib.months import month_from_index, month_index, parse_month
+from otp_pipeline.lib.paths import REFERENTIAL_DIR
 
 # The INSEE referential as shipped with the project (the dbt seeds).
-DEFAULT_REF_DIR = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds"
+DEFAULT_REF_DIR = REFERENTIAL_DIR
 
 # Approximate population in millions (INSEE, 2021) per region: where prescriptions happen.
 REGION_POPULATION = {

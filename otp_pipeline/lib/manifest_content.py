@@ -3,13 +3,11 @@
 import json
 import subprocess
 from functools import cache
-from pathlib import Path
 
 import duckdb
 
 from otp_pipeline import __version__
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from otp_pipeline.lib.paths import PROJECT_ROOT
 
 
 @cache

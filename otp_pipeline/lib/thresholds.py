@@ -4,8 +4,9 @@ from pathlib import Path
 
 import yaml
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+from otp_pipeline.lib.paths import EXPECTATIONS_DIR, PROJECT_ROOT  # noqa: F401 - re-exported
+
+DEFAULT_EXPECTATIONS_DIR = EXPECTATIONS_DIR
 
 
 def load_thresholds(expectations_dir: Path = DEFAULT_EXPECTATIONS_DIR) -> dict[str, float]:

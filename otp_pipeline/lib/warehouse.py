@@ -17,6 +17,8 @@ from pathlib import Path
 
 import duckdb
 
+from otp_pipeline.lib.paths import REFERENTIAL_DIR
+
 logger = logging.getLogger(__name__)
 LOCK_WAIT_SECONDS = 3600.0
 # A month of a million rows must load in well under 1 GiB: DuckDB spills to disk (a
@@ -69,10 +71,6 @@ def warehouse_lock(path: Path, wait_seconds: float = LOCK_WAIT_SECONDS) -> Itera
         finally:
             del _held[lock_path]
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-REFERENTIAL_DIR = PROJECT_ROOT / "dbt_project" / "seeds"
 
 
 def sql_text(name: str) -> str:
