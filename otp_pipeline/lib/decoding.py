@@ -40,42 +40,78 @@ def _open_bytes(path: Path) -> io.BufferedIOBase:
     return open(path, "rb")
 
 
-def _chunks(path: Path, label: str) -> Iterator[bytes]:
-    """The decompressed bytes of the file, chunk by chunk."""
-    try:
-        with _open_bytes(path) as handle:
-            while chunk := handle.read(CHUNK):
-                yield chunk
-    except (gzip.BadGzipFile, EOFError, zlib.error, OSError) as error:
-        raise StructuralError(label, f"cannot be decompressed as gzip ({error})") from error
+class _Hashing(io.RawIOBase):
+    """A byte stream that feeds every byte read through it to a digest."""
+
+    def __init__(self, raw: io.BufferedIOBase, digest):
+        self._raw, self._digest = raw, digest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        count = self._raw.readinto(buffer)
+        self._digest.update(memoryview(buffer)[:count])
+        return count
 
 
-def _decodes_whole(path: Path, label: str, encoding: str, skip: int) -> bool:
+def _scan(path: Path, label: str, encoding: str, digest=None) -> tuple[bool, int, bool]:
+    """Decode the whole file strictly in `encoding`, BOM dropped, hashing the bytes as
+    delivered into `digest` on the way: (decodes, decompressed size, has BOM).
+
+    With a digest, the file is read to its end even past a decoding error, so that the
+    checksum is whole; the same pass finds gzip faults.
+    """
     decoder = codecs.getincrementaldecoder(encoding)("strict")
-    try:
-        for index, chunk in enumerate(_chunks(path, label)):
-            decoder.decode(chunk[skip:] if index == 0 else chunk)
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False
-    return True
+    decodes, size, has_bom = True, 0, False
+    with open(path, "rb") as raw:
+        source = io.BufferedReader(_Hashing(raw, digest), CHUNK) if digest else raw
+        stream = gzip.GzipFile(fileobj=source, mode="rb") if path.name.endswith(".gz") else source
+        try:
+            while chunk := stream.read(CHUNK):
+                if size == 0 and chunk.startswith(UTF8_BOM):
+                    has_bom, chunk = True, chunk[len(UTF8_BOM) :]
+                    size += len(UTF8_BOM)
+                size += len(chunk)
+                if decodes:
+                    try:
+                        decoder.decode(chunk)
+                    except UnicodeDecodeError:
+                        decodes = False
+                        if digest is None:
+                            break
+        except (gzip.BadGzipFile, EOFError, zlib.error, OSError) as error:
+            raise StructuralError(label, f"cannot be decompressed as gzip ({error})") from error
+        if digest is not None:
+            while source.read(CHUNK):  # bytes after the gzip stream still count
+                pass
+    if decodes:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            decodes = False
+    return decodes, size, has_bom
 
 
 def inspect_file(path: Path, label: str, encodings: tuple[str, ...]) -> FileFacts:
     """Checksum and encoding of a delivery: the BOM dropped, then each encoding tried strictly.
 
     The whole file is decoded before a line is parsed: an encoding is never guessed from a
-    sample, because one stray byte at the end would otherwise decide it too late.
+    sample, because one stray byte at the end would otherwise decide it too late. The
+    checksum is taken in the same pass as the first decoding.
     """
-    sha256 = sha256_of(path)
-    head = next(_chunks(path, label), b"")
-    if not head:
+    digest = hashlib.sha256()
+    decodes, size, has_bom = _scan(path, label, encodings[0], digest)
+    if size == 0:
         raise StructuralError(label, "empty file (0 bytes)")
-    has_bom = head.startswith(UTF8_BOM)
-    skip = len(UTF8_BOM) if has_bom else 0
-    for encoding in encodings:
-        if _decodes_whole(path, label, encoding, skip):
-            return FileFacts(sha256, encoding, has_bom)
+    encoding = encodings[0]
+    for candidate in encodings[1:]:
+        if decodes:
+            break
+        encoding = candidate
+        decodes = _scan(path, label, candidate)[0]
+    if decodes:
+        return FileFacts(digest.hexdigest(), encoding, has_bom)
     names = " nor ".join("Windows-1252" if e == "cp1252" else "UTF-8" for e in encodings)
     raise StructuralError(label, f"cannot be decoded as {names}")
 

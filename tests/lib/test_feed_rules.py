@@ -315,3 +315,14 @@ def test_imilo_feed_loads_with_iso_dates(landing, warehouse):
         warehouse,
         "select id_prescription, statut, date_entree::varchar, numero_ais, code_departement from raw.imilo",
     ) == [("M1", "ENTREE", "2021-02-01", "A1", "2A")]
+
+
+@pytest.mark.parametrize("gz", [False, True], ids=["plain", "gzip"])
+def test_checksum_taken_while_decoding_is_the_sha256_of_the_file_as_delivered(landing, gz):
+    from otp_pipeline.lib.decoding import inspect_file, sha256_of
+
+    name = "ais_2021-01.csv" + (".gz" if gz else "")
+    path = write_file(landing / "si_pe" / name, [SI_PE_HEADER, _ais(agence="Évry")],
+                      encoding="cp1252", gz=gz)  # fmt: skip
+    facts = inspect_file(path, "si_pe/ais_2021-01.csv", ("utf-8", "cp1252"))
+    assert (facts.encoding, facts.sha256) == ("cp1252", sha256_of(path))
