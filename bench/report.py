@@ -137,17 +137,25 @@ def _backfill_rows(results: dict) -> list[str]:
         return lines
     if not backfill:
         return ["(not measured in this results.json)"]
-    per_month = backfill.get("per_month_run_s", {})
-    return [
-        "| months | runs | wall s | CPU s | peak RSS MiB | load avg before → after |",
-        "|---|---|---|---|---|---|",
-        f"| {backfill['months']} | {backfill['runs']} | {_fmt(backfill['wall_s'])} | "
-        f"{_fmt(backfill['cpu_s'])} | {_fmt(backfill['peak_rss_mib'], 0)} | "
-        f"{backfill['load_before']} → {backfill['load_after']} |",
-        "",
-        "Per month (Dagster run, s): "
-        + ", ".join(f"{month} {seconds:.0f}" for month, seconds in sorted(per_month.items())),
+    month, first = backfill.get("month_run", {}), backfill.get("first_month_run", {})
+    rows = [
+        "| case | runs | wall s | CPU s | peak RSS MiB | backfill / this | load avg before |",
+        "|---|---|---|---|---|---|---|",
+        f"| backfill {backfill['months']} | {backfill['runs']} | {_fmt(backfill['wall_s'])} | "
+        f"{_fmt(backfill['cpu_s'])} | {_fmt(backfill['peak_rss_mib'], 0)} | 1 | "
+        f"{backfill['load_before']} |",
     ]
+    for label, case, ratio in (
+        ("monthly run of {} with the history loaded", month, "ratio_to_month_run"),
+        ("first month {} alone, empty warehouse", first, "ratio_to_first_month_run"),
+    ):
+        if case:
+            rows.append(
+                f"| {label.format(case['month'])} (median) | 1 | {_fmt(case['wall_s'])} | "
+                f"{_fmt(case['cpu_s'])} | {_fmt(case['peak_rss_mib'], 0)} | "
+                f"{_fmt(backfill.get(ratio))} | {' / '.join(case['loads'])} |"
+            )
+    return rows
 
 
 def tables_markdown(results: dict) -> str:

@@ -96,9 +96,10 @@ def _demo_data(args: argparse.Namespace) -> int:
 def _add_run(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "run",
-        help="run the whole pipeline for each month, in order, on the DAGSTER_HOME instance",
-        description="Materialise every asset (ingestion, dbt, checks, publication) for each "
-        "month in turn, in this process; stops at the first month that fails.",
+        help="run the whole pipeline for the months, in order, on the DAGSTER_HOME instance",
+        description="Materialise every asset (ingestion, dbt, checks, publication) for the "
+        "months, in this process: consecutive months in one run (a single-run backfill, "
+        "each month computed as of itself); stops at the first run that fails.",
     )
     parser.add_argument("--months", type=parse_months, required=True,
                         help="2021-01:2021-06, 2021-03 or a comma list")  # fmt: skip

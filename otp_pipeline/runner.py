@@ -1,23 +1,50 @@
-"""Running the monthly job for a list of months, in this process, one after the other."""
+"""Running the monthly job for a list of months, in this process."""
 
 import dagster as dg
 
+from otp_pipeline.lib.months import month_index
+
+RANGE_START = "dagster/asset_partition_range_start"
+RANGE_END = "dagster/asset_partition_range_end"
+
+
+def spans(months: list[str]) -> list[tuple[str, str]]:
+    """Consecutive months grouped into (first, last) spans, in order."""
+    result: list[tuple[str, str]] = []
+    for month in sorted(set(months)):
+        if result and month_index(month) == month_index(result[-1][1]) + 1:
+            result[-1] = (result[-1][0], month)
+        else:
+            result.append((month, month))
+    return result
+
 
 def run_months(months: list[str]) -> bool:
-    """Materialise every asset for each month, on the instance of DAGSTER_HOME.
+    """Materialise every asset for the months, on the instance of DAGSTER_HOME.
 
-    Runs show in the Dagster UI like any other. Returns False at the first month that fails
-    (later months would use its data).
+    Consecutive months are one run (a single-run backfill: the assets take the range, and
+    each month is computed as of itself); a month alone is a partition run. Runs show in
+    the Dagster UI like any other. Returns False at the first run that fails (later months
+    would use its data).
     """
     from otp_pipeline.definitions import defs  # heavy: imported only when running
 
     job = defs.resolve_job_def("otp_monthly")
     with dg.DagsterInstance.get() as instance:
-        for month in months:
-            result = job.execute_in_process(
-                partition_key=month, instance=instance, raise_on_error=False
-            )
-            print(f"{month}: {'success' if result.success else 'FAILED'} (run {result.run_id})")
+        for first, last in spans(months):
+            if first == last:
+                result = job.execute_in_process(
+                    partition_key=first, instance=instance, raise_on_error=False
+                )
+                label = first
+            else:
+                result = job.execute_in_process(
+                    tags={RANGE_START: first, RANGE_END: last},
+                    instance=instance,
+                    raise_on_error=False,
+                )
+                label = f"{first}..{last}"
+            print(f"{label}: {'success' if result.success else 'FAILED'} (run {result.run_id})")
             if not result.success:
                 return False
     return True

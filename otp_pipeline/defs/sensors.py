@@ -38,7 +38,11 @@ def landing_sensor(context: dg.SensorEvaluationContext, otp: OtpSettings):
 
 
 def alert_text(run: dg.DagsterRun, step: str | None, reason: str) -> str:
-    month = run.tags.get("dagster/partition", "?")
+    month = run.tags.get("dagster/partition")
+    if month is None:  # a backfill run: a range of months
+        first = run.tags.get("dagster/asset_partition_range_start", "?")
+        last = run.tags.get("dagster/asset_partition_range_end", "?")
+        month = first if first == last else f"{first}..{last}"
     return f"otp-pipeline: run {run.run_id} for month {month} failed at step {step}: {reason}"
 
 

@@ -1,8 +1,9 @@
-"""Bringing a source up to date for a month: its file and every earlier month's (§2).
+"""Bringing a source up to date for a run's months: their files and every earlier month's (§2).
 
-A month's figures come from the winning file of every month from 2021-01 to it. Earlier
-months whose loaded file is not their current winner (a revision arrived, or never
-loaded) are loaded first, in the same run; a broken one fails the run, naming its month.
+A month's figures come from the winning file of every month from 2021-01 to it. The run's
+months (one, or a range in a single-run backfill) are always loaded; earlier months
+whose loaded file is not their current winner (a revision arrived, or never loaded) are
+loaded first, in the same run; a broken one fails the run, naming its month.
 """
 
 import logging
@@ -28,11 +29,15 @@ def load_month(
     month: str,
     quarantine_max_percent: float,
     log: logging.Logger = logger,
+    last_month: str | None = None,
 ) -> list[DeliveryReport]:
-    """Load `month`'s winning file of `feed`, and every stale earlier month first.
+    """Load the winning file of `feed` for `month` (to `last_month` inclusive, when given),
+    every stale earlier month first.
 
-    Returns the reports of the files loaded, `month`'s last.
+    Returns the reports of the files loaded, in month order (the run's months last).
     """
+    last_month = last_month or month
+    run = month if last_month == month else f"{month}..{last_month}"
     ensure_raw_schema(con)
     # A month of a million rows must load in well under 1 GiB: past this limit DuckDB
     # spills to a `.tmp` folder beside the warehouse instead of taking 80 % of the
@@ -43,22 +48,22 @@ def load_month(
     log_ignored(scan, feed, log)
     departements = department_codes()
     reports = []
-    for current in months_up_to(month):
+    for current in months_up_to(last_month):
         delivery = winning_delivery(scan, feed, current)
-        if current != month:
+        if current < month:
             loaded = loaded_delivery(con, feed.name, current)
             if loaded == (delivery.name, sha256_of(delivery.path)):
                 continue
-            log.info("%s %s: loading %s first (loaded: %s)", feed.name, month, delivery.name,
+            log.info("%s %s: loading %s first (loaded: %s)", feed.name, run, delivery.name,
                      loaded[0] if loaded else "nothing")  # fmt: skip
         try:
             reports.append(load_delivery(con, feed, delivery, departements, quarantine_max_percent))
         except StructuralError as error:
-            if current == month:
+            if current >= month:
                 raise
             raise StructuralError(
                 error.file,
-                f"{error.problem} (month {current} is needed by the run of {month}: "
+                f"{error.problem} (month {current} is needed by the run of {run}: "
                 "every earlier month's winning file must load)",
                 error.line,
             ) from error

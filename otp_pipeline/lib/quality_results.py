@@ -11,12 +11,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from otp_pipeline.lib.months import months_between
+
 SAMPLE_SIZE = 5  # "a few" unexpected values per expectation
 
 
 @dataclass(frozen=True)
 class ExpectationResult:
-    """One expectation (one group of it, for a `per` expectation) on the month's frame."""
+    """One expectation (one group of it, for a `per` expectation) on the frame of a month or
+    of a range of months."""
 
     name: str
     type: str
@@ -24,6 +27,7 @@ class ExpectationResult:
     success: bool
     description: str = ""
     group: str | None = None  # the value of the `per` column, e.g. a code_region
+    month: str | None = None  # the group's month, when the frame held a range of months
     element_count: int | None = None  # rows the expectation looked at
     unexpected_count: int | None = None
     missing_count: int = 0  # nulls skipped by the expectation
@@ -60,11 +64,12 @@ class ExpectationResult:
 
 @dataclass(frozen=True)
 class SuiteResult:
-    """One suite validated on one month: every expectation's result, key figures, docs."""
+    """One suite validated on one month, or on the range `month`..`last_month` at once:
+    every expectation's result, key figures, docs."""
 
     suite: str
     asset: str
-    month: str
+    month: str  # the month validated, the first of the range
     description: str
     row_count: int
     expectations: tuple[ExpectationResult, ...]
@@ -72,6 +77,17 @@ class SuiteResult:
     thresholds: dict = field(default_factory=dict)  # the thresholds the suite used
     reports: dict = field(default_factory=dict)  # `per` expectation name -> report key
     data_docs: Path | None = None
+    last_month: str | None = None  # the last month of the range; None: `month` alone
+
+    @property
+    def months(self) -> list[str]:
+        """Every month validated, in order."""
+        return months_between(self.month, self.last_month or self.month)
+
+    @property
+    def period(self) -> str:
+        """`2021-03`, or `2021-01..2021-03` for a range."""
+        return f"{self.month}..{self.last_month}" if self.last_month else self.month
 
     @property
     def check_name(self) -> str:
@@ -95,15 +111,27 @@ class SuiteResult:
         return not self.failures()
 
     def failing_groups(self, name: str) -> dict[str, dict]:
-        """Each group (region) where the `per` expectation `name` failed, with its figures."""
-        return {r.group: r.figures() for r in self.expectations if r.name == name and r.failed}
+        """Each group (region) where the `per` expectation `name` failed, with its figures;
+        over a range, by month first: `{month: {group: figures}}`."""
+        return self._by_group(name, lambda r: r.failed, lambda r: r.figures())
 
-    def group_rates(self, name: str) -> dict[str, float | None]:
-        return {
-            r.group: None if r.rate is None else round(r.rate, 4)
-            for r in self.expectations
-            if r.name == name and r.group is not None
-        }
+    def group_rates(self, name: str) -> dict:
+        """The rate of every group of the `per` expectation `name` (by month over a range)."""
+        return self._by_group(
+            name,
+            lambda r: r.group is not None,
+            lambda r: None if r.rate is None else round(r.rate, 4),
+        )
+
+    def _by_group(self, name: str, keep, value) -> dict:
+        grouped: dict = {}
+        for result in self.expectations:
+            if result.name == name and keep(result):
+                if self.last_month:
+                    grouped.setdefault(result.month, {})[result.group] = value(result)
+                else:
+                    grouped[result.group] = value(result)
+        return grouped
 
     def key_figures(self) -> dict:
         """The suite's figures, the failing groups of each report and every `info` measure."""
@@ -122,12 +150,19 @@ class SuiteResult:
             "asset": self.asset,
             "suite": self.suite,
             "mois": self.month,
+            **({"mois_fin": self.last_month} if self.last_month else {}),
             "severity": self.declared_severity,
             "success": self.success,
             "blocking_failed": self.blocking_failed,
             "expectations": len(self.expectations),
             "failed": [
-                {"expectation": r.name, "severity": r.severity, "group": r.group, **r.figures()}
+                {
+                    "expectation": r.name,
+                    "severity": r.severity,
+                    "group": r.group,
+                    **({"mois": r.month} if r.month else {}),
+                    **r.figures(),
+                }
                 for r in self.failures()
             ],
             "figures": self.key_figures(),
@@ -136,7 +171,8 @@ class SuiteResult:
 
 
 def month_quality_summary(results) -> list[dict]:
-    """Every check of a month for the manifest: name, severity, success and key figures."""
+    """Every check of a month (or a range) for the manifest: name, severity, success and key
+    figures."""
     return [result.summary() for result in sorted(results, key=lambda r: r.check_name)]
 
 
@@ -160,6 +196,7 @@ def expectation_result(item, order: dict[str, int]) -> tuple[tuple, ExpectationR
         success=bool(item.success),
         description=config.description or "",
         group=meta.get("group"),
+        month=meta.get("mois"),
         element_count=_int(result.get("element_count")),
         unexpected_count=_int(result.get("unexpected_count")),
         missing_count=_int(result.get("missing_count")) or 0,
@@ -167,7 +204,7 @@ def expectation_result(item, order: dict[str, int]) -> tuple[tuple, ExpectationR
         samples=_samples(samples or []),
         error=exception.get("exception_message") if exception.get("raised_exception") else None,
     )
-    return (order.get(plain.name, len(order)), plain.group or ""), plain
+    return (order.get(plain.name, len(order)), plain.month or "", plain.group or ""), plain
 
 
 def _samples(values: list) -> tuple:

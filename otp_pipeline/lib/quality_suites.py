@@ -1,12 +1,12 @@
 """The data-quality suites of `expectations/*.yml`: one file per suite, read as data.
 
-A suite file names the asset it checks, the SQL that reads the month's rows of that asset
-from the warehouse, and its expectations, each with its Great Expectations type, kwargs and
-severity:
+A suite file names the asset it checks, the SQL that reads the rows of a range of months
+of that asset from the warehouse (one month: the range from it to itself), and its
+expectations, each with its Great Expectations type, kwargs and severity:
 
     asset: fct_prescriptions
     description: what the suite guarantees, one paragraph
-    query: select ... from main.fct_prescriptions where mois = $mois
+    query: select ... from main.fct_prescriptions where mois between $mois_debut and $mois_fin
     sample_columns: [code_region]     # optional: context shown for each failing row
     figures: {nb_prescriptions: nb_prescriptions}   # optional: key figure -> column summed
     expectations:
@@ -24,11 +24,19 @@ Codes such as `"26_29"` are quoted: YAML reads an unquoted 26_29 as the integer 
 Severities: `blocking` stops the publication of the month, `warning` is reported and the
 month goes on, `info` is a measure (a fill rate) that never fails.
 
+A range is validated at once, and must check exactly what its months validated one by one
+would: the query selects the rows each month would (a row's "files up to M" is up to its
+own month, its "previous month" the one before its own), and every expectation over
+several rows is per month: `per` groups are per value and month (the frame's `mois`
+column; a region's fill rate is a month's figure), uniqueness names `mois` among its
+columns.
+
 Values resolved when a suite is built: `{threshold: <name>}` is the number of that name in
 `thresholds.yml` (never copied into a suite), `{referential: regions|departements}` the
 codes of the shipped INSEE referential. The query's `$name` parameters are bound, never
-formatted into the text: `$mois`, `$mois_precedent`, `$premier_mois` and every threshold by
-its name, bound as its text (`'0.9'`) so that SQL can cast it to an exact DECIMAL as dbt does.
+formatted into the text: `$mois_debut` and `$mois_fin` (the range, YYYY-MM),
+`$premier_mois` (the contract's first month) and every threshold by its name, bound as its
+text (`'0.9'`) so that SQL can cast it to an exact DECIMAL as dbt does.
 """
 
 import re
@@ -38,7 +46,7 @@ from typing import Any
 
 import yaml
 
-from otp_pipeline.lib.months import month_from_index, month_index
+from otp_pipeline.lib.months import month_index
 from otp_pipeline.lib.settings import FIRST_MONTH
 
 THRESHOLDS_FILE = "thresholds.yml"
@@ -52,6 +60,9 @@ SUITE_KEYS = {"asset", "description", "query", "sample_columns", "figures", "exp
 EXPECTATION_KEYS = {"name", "type", "kwargs", "severity", "description", "where", "per", "report"}
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")  # also a valid Dagster check name
 PARAMETER_PATTERN = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+MONTH_COLUMN = "mois"  # the frame's column holding each row's month: `per` groups split on it
+COLUMN_KWARGS = ("column", "column_A", "column_B")
+RANGED = {"expect_column_values_to_be_between"}  # their column must be int64 if integers
 
 
 class SuiteError(ValueError):
@@ -95,7 +106,31 @@ class SuiteSpec:
         names = set(PARAMETER_PATTERN.findall(self.query))
         for spec in self.expectations:
             names |= set(_threshold_names(spec.kwargs))
-        return tuple(sorted(names - set(_month_parameters(FIRST_MONTH))))
+        return tuple(sorted(names - set(_month_parameters(FIRST_MONTH, FIRST_MONTH))))
+
+    def frame_columns(self) -> tuple[str, ...]:
+        """The columns of the query the suite reads: the frame holds no other."""
+        names = set(self.sample_columns) | set(self.figures.values())
+        for spec in self.expectations:
+            names |= {spec.kwargs[key] for key in COLUMN_KWARGS if key in spec.kwargs}
+            names |= set(spec.kwargs.get("column_list") or ()) | set(spec.where)
+            if spec.per:
+                names |= {spec.per, MONTH_COLUMN}
+        return tuple(sorted(names))
+
+    def ranged_columns(self) -> tuple[str, ...]:
+        """The columns a range expectation checks (GX vectorises those on int64 only)."""
+        return tuple(
+            sorted({spec.kwargs["column"] for spec in self.expectations if spec.type in RANGED})
+        )
+
+    def paired_columns(self) -> tuple[tuple[str, str], ...]:
+        """The (column_A, column_B) of every pair expectation."""
+        return tuple(
+            (spec.kwargs["column_A"], spec.kwargs["column_B"])
+            for spec in self.expectations
+            if "column_A" in spec.kwargs and "column_B" in spec.kwargs
+        )
 
 
 def suite_files(expectations_dir: Path) -> list[Path]:
@@ -206,22 +241,23 @@ def _referential(name: str) -> list[str]:
     return sorted(region_codes() if name == "regions" else department_codes())
 
 
-def _month_parameters(month: str) -> dict[str, str]:
-    return {
-        "mois": month,
-        "mois_precedent": month_from_index(month_index(month) - 1),
-        "premier_mois": FIRST_MONTH,
-    }
+def _month_parameters(first: str, last: str) -> dict[str, str]:
+    if month_index(last) < month_index(first):
+        raise ValueError(f"a range of months ends after it starts: {first}..{last}")
+    return {"mois_debut": first, "mois_fin": last, "premier_mois": FIRST_MONTH}
 
 
-def query_parameters(query: str, month: str, thresholds: dict[str, float]) -> dict[str, str]:
-    """The named parameters the query uses, with their values for `month`.
+def query_parameters(
+    query: str, month: str, thresholds: dict[str, float], last_month: str | None = None
+) -> dict[str, str]:
+    """The named parameters the query uses, with their values for `month`..`last_month`
+    (None: `month` alone).
 
     Thresholds are bound as text (`repr` of the float: `0.9`, never `0.900000000000000022`):
     the SQL casts them to DECIMAL and compares exactly, as dbt does with its literal.
     """
     available = {**{name: repr(value) for name, value in thresholds.items()},
-                 **_month_parameters(month)}  # fmt: skip
+                 **_month_parameters(month, last_month or month)}  # fmt: skip
     used = set(PARAMETER_PATTERN.findall(query))
     unknown = used - set(available)
     if unknown:
@@ -230,11 +266,13 @@ def query_parameters(query: str, month: str, thresholds: dict[str, float]) -> di
 
 
 def build_expectations(
-    suite: SuiteSpec, thresholds: dict[str, float], groups: dict[str, list]
+    suite: SuiteSpec, thresholds: dict[str, float], groups: dict[str, list[tuple]]
 ) -> list:
-    """The GX expectations of the suite; `groups[column]` lists the values a `per` expands to.
+    """The GX expectations of the suite; `groups[column]` lists the (month, value) pairs a
+    `per` expands to, month None when the frame holds one month (no condition on it).
 
-    Each expectation carries its name, severity and group in `meta`, which the results keep.
+    Each expectation carries its name, severity, group and month in `meta`, which the
+    results keep.
     """
     from great_expectations.expectations.registry import get_expectation_impl
 
@@ -245,19 +283,24 @@ def build_expectations(
         except Exception as error:  # GX raises its own ExpectationNotFoundError
             raise SuiteError(f"{suite.name}.{spec.name}: unknown type {spec.type!r}") from error
         kwargs = resolve(spec.kwargs, thresholds)
-        for group in groups.get(spec.per, []) if spec.per else [None]:
+        for month, group in groups.get(spec.per, []) if spec.per else [(None, None)]:
             where = dict(spec.where)
+            label = f"[{spec.severity}] {spec.description or spec.name}"
+            if month is not None:
+                where[MONTH_COLUMN] = month
+                label = f"{label} ({MONTH_COLUMN} {month}, {spec.per} {group})"
+            elif spec.per:
+                label = f"{label} ({spec.per} {group})"
             if spec.per:
                 where[spec.per] = group
-            label = f"[{spec.severity}] {spec.description or spec.name}"
-            meta = {"name": spec.name, "severity": spec.severity, "group": group}
+            meta = {"name": spec.name, "severity": spec.severity, "group": group, "mois": month}
             built.append(
                 expectation_class(
                     **kwargs,
                     row_condition=_row_condition(where),
                     meta=meta,
                     severity=GX_SEVERITY[spec.severity],
-                    description=label if group is None else f"{label} ({spec.per} {group})",
+                    description=label,
                 )
             )
     return built

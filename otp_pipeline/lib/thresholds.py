@@ -16,7 +16,17 @@ def load_thresholds(expectations_dir: Path = DEFAULT_EXPECTATIONS_DIR) -> dict[s
     return {name: float(value) for name, value in values.items()}
 
 
-def dbt_vars(month: str, expectations_dir: Path = DEFAULT_EXPECTATIONS_DIR) -> dict:
-    """The `--vars` every dbt invocation gets: the month and the thresholds dbt uses."""
+def dbt_vars(
+    month: str, expectations_dir: Path = DEFAULT_EXPECTATIONS_DIR, last_month: str | None = None
+) -> dict:
+    """The `--vars` every dbt invocation gets: the run's months and the thresholds dbt uses.
+
+    `month` alone is one month; with `last_month`, the months `month` to `last_month`
+    inclusive (a single-run backfill), each computed as of itself.
+    """
     thresholds = load_thresholds(Path(expectations_dir))
-    return {"mois": month, "seuil_remplissage": thresholds["prescriber_fill_rate_min"]}
+    return {
+        "mois_debut": month,
+        "mois_fin": last_month or month,
+        "seuil_remplissage": thresholds["prescriber_fill_rate_min"],
+    }

@@ -57,9 +57,13 @@ def load_raw(con: duckdb.DuckDBPyConnection, si_pe_rows, imilo_rows, objectifs_r
 
 
 def run_dbt_build(
-    warehouse: Path, work_dir: Path, month: str, extra_args: tuple[str, ...] = ()
+    warehouse: Path,
+    work_dir: Path,
+    month: str,
+    extra_args: tuple[str, ...] = (),
+    last_month: str | None = None,
 ) -> subprocess.CompletedProcess:
-    """`dbt build` for one month, as the Dagster transform asset runs it."""
+    """`dbt build` for one month (or months `month`..`last_month`), as Dagster runs it."""
     env = {
         **os.environ,
         "OTP_WAREHOUSE": str(warehouse),
@@ -71,7 +75,7 @@ def run_dbt_build(
         "--profiles-dir", str(DBT_PROJECT_DIR),
         "--target-path", str(work_dir / "target"),
         "--log-path", str(work_dir / "logs"),
-        "--vars", json.dumps(dbt_vars(month)),
+        "--vars", json.dumps(dbt_vars(month, last_month=last_month)),
         *extra_args,
     ]  # fmt: skip
     return subprocess.run(

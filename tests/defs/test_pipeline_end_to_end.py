@@ -61,14 +61,19 @@ def _typed(table: str, row: list[str]) -> tuple:
     )
 
 
-@pytest.fixture(scope="module")
-def published(tmp_path_factory):
-    root = tmp_path_factory.mktemp("e2e")
+def fixture_settings(root) -> OtpSettings:
+    """The fixture's landing folder written under `root`, and settings pointing at it."""
     write_fixture_landing(root / "landing")
-    settings = OtpSettings(
+    return OtpSettings(
         landing_dir=str(root / "landing"), publish_dir=str(root / "published"),
         warehouse=str(root / "warehouse" / "otp.duckdb"),
     )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    root = tmp_path_factory.mktemp("e2e")
+    settings = fixture_settings(root)
     with dg.DagsterInstance.ephemeral() as instance:
         results = {month: run_month(settings, month, instance) for month in MONTHS}
     return root / "published", results

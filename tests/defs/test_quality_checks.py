@@ -205,3 +205,32 @@ def test_fact_checks_hold_back_only_assets_depending_on_the_facts(tmp_path):
                          publication_deps=MARTS)  # fmt: skip
     assert not result.success
     assert "publication" in materialized(result)
+
+
+def test_a_run_over_a_range_of_months_validates_the_range_at_once(tmp_path):
+    # A single-run backfill of February and March: each check validates both months in one
+    # validation (the stand-in tables hold March only).
+    result = dg.materialize(
+        [stand_in_models(month_tables(filled_84=8)), *QUALITY_CHECKS],
+        tags={
+            "dagster/asset_partition_range_start": "2021-02",
+            "dagster/asset_partition_range_end": MONTH,
+        },
+        resources={"otp": OtpSettings(warehouse=str(tmp_path / "otp.duckdb"))},
+        raise_on_error=False,
+    )
+    checks = evaluations(result)
+    assert len(checks) == 7
+    fct = checks["gx_fct_prescriptions"]
+    assert fct.passed and metadata(fct, "mois") == "2021-02..2021-03"
+    assert metadata(fct, "lignes") == 20
+    fill = checks["gx_si_pe_prescripteur"]
+    assert not fill.passed and fill.severity == dg.AssetCheckSeverity.WARN
+    assert metadata(fill, "regions_sous_seuil") == {
+        MONTH: {"84": {"lignes": 10, "non_conformes": 2, "taux": 0.8}}
+    }
+    [failure] = metadata(fill, "echecs")
+    assert (failure["mois"], failure["group"]) == (MONTH, "84")
+    assert fill.description.startswith(
+        "2021-02..2021-03: warning: remplissage_prescripteur (2021-03 84)"
+    )

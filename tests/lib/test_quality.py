@@ -22,11 +22,12 @@ from otp_pipeline.lib.quality import (
     month_quality_summary,
     quality_report_path,
     read_frame,
+    validate_frame,
     validate_month,
     validate_suite,
 )
-from otp_pipeline.lib.quality_suites import load_suites
-from otp_pipeline.lib.thresholds import DEFAULT_EXPECTATIONS_DIR
+from otp_pipeline.lib.quality_suites import load_suites, query_parameters
+from otp_pipeline.lib.thresholds import DEFAULT_EXPECTATIONS_DIR, load_thresholds
 
 MONTH = "2021-03"
 REGIONS = {"11": ("75", "Île-de-France"), "84": ("69", "Auvergne-Rhône-Alpes"),
@@ -322,7 +323,7 @@ def test_threshold_changed_in_a_copied_folder_changes_the_outcome(built, tmp_pat
     assert failed_names(published, "blocking") == ["fiabilite_selon_seuil"]
     [failure] = published.failures()
     assert failure.samples == ({"fiabilite": "A_EXAMINER", "fiabilite_attendue": "FIABLE",
-                                "code_region": "84"},)  # fmt: skip
+                                "mois": MONTH, "code_region": "84"},)  # fmt: skip
 
 
 def test_published_counts_differing_from_the_facts_are_blocking(built):
@@ -334,7 +335,7 @@ def test_published_counts_differing_from_the_facts_are_blocking(built):
         "ligne_publiee_pour_chaque_combinaison", "nb_prescriptions_egal_faits",
     ]  # fmt: skip
     samples = {failure.name: failure.samples for failure in result.failures()}
-    assert {"nb_prescriptions": 28, "nb_prescriptions_faits": 27, "code_region": "11",
+    assert {"nb_prescriptions": 28, "nb_prescriptions_faits": 27, "mois": MONTH, "code_region": "11",
             "source": "SI_PE", "reseau_prescripteur": "PE",
             "tranche_age": "MOINS_26"} in samples["nb_prescriptions_egal_faits"]  # fmt: skip
     figures = result.key_figures()
@@ -359,7 +360,7 @@ def test_suivi_cumul_below_previous_month_is_only_a_warning(built):
     [warning] = result.failures()
     assert warning.name == "cumul_non_decroissant"
     assert warning.samples == ({"realise_cumule": 52, "realise_cumule_mois_precedent": 60,
-                                "code_region": "11", "indicateur": "PRESCRIPTIONS_PE_MOINS_30",
+                                "mois": MONTH, "code_region": "11", "indicateur": "PRESCRIPTIONS_PE_MOINS_30",
                                 "periode_debut": "2021-01"},)  # fmt: skip
 
 
@@ -374,7 +375,7 @@ def test_region_with_data_missing_from_qualite_prescripteur_is_blocking(built):
     result = validate_suite(built, "qualite_prescripteur", MONTH)
     assert failed_names(result, "blocking") == ["chaque_region_avec_donnees_publiee"]
     [failure] = result.failures()
-    assert failure.samples == ({"ligne_publiee": False, "code_region": "93"},)
+    assert failure.samples == ({"ligne_publiee": False, "mois": MONTH, "code_region": "93"},)
 
 
 def test_data_docs_index_exists_and_names_the_suites(built):
@@ -425,3 +426,180 @@ def test_unknown_threshold_name_is_an_error(built, tmp_path):
         "threshold: prescriber_fill_rate_min", "threshold: taux_inconnu"))  # fmt: skip
     with pytest.raises(SuiteError, match="unknown threshold 'taux_inconnu'"):
         validate_suite(built, "si_pe_prescripteur", MONTH, folder)
+
+
+# A range of months validated at once (single-run backfills): February and March 2021.
+FEBRUARY = "2021-02"
+SUITE_NAMES = sorted(load_suites(DEFAULT_EXPECTATIONS_DIR))
+
+
+def february_prescriptions() -> list[dict]:
+    """Region 11: 10 si_pe prescriptions, all filled, one aged 12, one entered in February,
+    one key twice; region 84: 10 by a Mission locale, 8 filled (0.80, flagged)."""
+    day = date(2021, 2, 10)
+    rows = [prescription(f"F11-{i:02d}", prescrite=day) for i in range(1, 11)]
+    rows[0] = prescription("F11-01", prescrite=day, statut="ENTREE", entree=date(2021, 2, 20))
+    rows[3]["age"] = 12
+    rows.append(prescription("F11-02", prescrite=day))  # the key twice in February's file
+    rows += [prescription(f"F84-{i:02d}", region="84", type_prescripteur="ML" if i <= 8 else None,
+                          age=35, structure="ML069", prescrite=day) for i in range(1, 11)]  # fmt: skip
+    return rows
+
+
+@pytest.fixture
+def two_months(warehouse):
+    """The March warehouse with a February of its own: facts (with March's P11-F1, 12
+    prescriptions in region 11), marts (February's nb_entrees of region 11 wrong, 2 for 1)
+    and suivi_otp rows for both months."""
+    build_warehouse(warehouse, february_prescriptions() + baseline_prescriptions())
+    execute(warehouse, "insert into main.prescriptions_mensuelles values "
+                       "('2021-02', '11', ?, 'SI_PE', 'PE', 'MOINS_26', 12, 2, 'FIABLE'), "
+                       "('2021-02', '84', ?, 'SI_PE', 'ML', '30_PLUS', 8, 0, 'A_EXAMINER'), "
+                       "('2021-02', '84', ?, 'SI_PE', 'NON_RENSEIGNE', '30_PLUS', 2, 0, 'A_EXAMINER')",
+            [IDF, ARA, ARA])  # fmt: skip
+    execute(warehouse, "insert into main.qualite_prescripteur values "
+                       "('2021-02', '11', ?, 12, 12, 1.0, 0, 0, 'FIABLE'), "
+                       "('2021-02', '84', ?, 10, 8, 0.8, 0, 0, 'A_EXAMINER')", [IDF, ARA])  # fmt: skip
+    return warehouse
+
+
+def counts_by_expectation(results) -> dict:
+    """(name, month of a `per` group, group) -> [failed, rows, unexpected, missing], the
+    months' results added up."""
+    added = {}
+    for result in results:
+        for item in result.expectations:
+            month = (item.month or result.month) if item.group is not None else None
+            entry = added.setdefault((item.name, month, item.group), [False, 0, 0, 0])
+            entry[0] |= item.failed
+            entry[1] += item.element_count or 0
+            entry[2] += item.unexpected_count or 0
+            entry[3] += item.missing_count
+    return added
+
+
+def test_range_validation_checks_what_its_months_check_one_by_one(two_months):
+    for suite in SUITE_NAMES:
+        months = [validate_suite(two_months, suite, month) for month in (FEBRUARY, MONTH)]
+        whole = validate_suite(two_months, suite, FEBRUARY, last_month=MONTH)
+        assert (whole.month, whole.last_month, whole.months) == (FEBRUARY, MONTH, [FEBRUARY, MONTH])
+        assert whole.row_count == sum(result.row_count for result in months), suite
+        assert whole.success == all(result.success for result in months), suite
+        assert whole.blocking_failed == any(result.blocking_failed for result in months), suite
+        assert counts_by_expectation([whole]) == counts_by_expectation(months), suite
+    # The fixture fails in both months, so the comparison compares something.
+    fct = validate_suite(two_months, "fct_prescriptions", FEBRUARY, last_month=MONTH)
+    assert failed_names(fct) == ["age_entre_14_et_99", "cle_unique"]
+    assert {f.name: f.unexpected_count for f in fct.failures()} == {
+        "age_entre_14_et_99": 1, "cle_unique": 2}  # fmt: skip
+
+
+def test_a_range_of_one_month_is_that_month(built):
+    alone = validate_suite(built, "si_pe_prescripteur", MONTH)
+    ranged = validate_suite(built, "si_pe_prescripteur", MONTH, last_month=MONTH)
+    assert ranged == alone and ranged.last_month is None and ranged.period == MONTH
+
+
+def test_key_repeated_in_a_later_file_of_the_range_fails_in_both_months(two_months):
+    # Checked over every file up to the range's last month: at least as strict as the
+    # months' own checks (February alone never sees March's file).
+    execute(two_months, "update main.fct_prescriptions set id_prescription = 'F84-01' "
+                        "where id_prescription = 'P84-05'")  # fmt: skip
+    february = validate_suite(two_months, "fct_prescriptions", FEBRUARY)
+    march = validate_suite(two_months, "fct_prescriptions", MONTH)
+    whole = validate_suite(two_months, "fct_prescriptions", FEBRUARY, last_month=MONTH)
+    [cle] = [r for r in whole.expectations if r.name == "cle_unique"]
+    unexpected = {r.month: next(e.unexpected_count for e in r.expectations
+                                if e.name == "cle_unique") for r in (february, march)}  # fmt: skip
+    assert unexpected == {FEBRUARY: 2, MONTH: 1}  # the February duplicate; March's F84-01
+    assert cle.unexpected_count == 4  # and February's F84-01, repeated in March's file
+
+
+def test_failing_group_in_a_range_names_its_month(two_months):
+    result = validate_suite(two_months, "si_pe_prescripteur", FEBRUARY, last_month=MONTH)
+    # Region 84 below the threshold in both months, each with its own rate (never averaged).
+    assert result.failing_groups("remplissage_prescripteur") == {
+        FEBRUARY: {"84": {"lignes": 10, "non_conformes": 2, "taux": 0.8}},
+        MONTH: {"84": {"lignes": 30, "non_conformes": 4, "taux": 0.8667}},
+    }
+    assert result.group_rates("remplissage_prescripteur") == {
+        FEBRUARY: {"11": 1.0, "84": 0.8}, MONTH: {"11": 0.9, "84": 0.8667}}  # fmt: skip
+    assert result.key_figures()["regions_sous_seuil"] == result.failing_groups(
+        "remplissage_prescripteur"
+    )
+    failures = {(f.month, f.group): f for f in result.failures()}
+    assert sorted(failures) == [(FEBRUARY, "84"), (MONTH, "84")]
+    assert "(mois 2021-02, code_region 84)" in failures[(FEBRUARY, "84")].description
+    summary = result.summary()
+    assert (summary["mois"], summary["mois_fin"]) == (FEBRUARY, MONTH)
+    assert [(f["mois"], f["group"]) for f in summary["failed"]] == [(FEBRUARY, "84"), (MONTH, "84")]
+    # A failing row of an aggregate suite names its month through the sample columns.
+    marts = validate_suite(two_months, "prescriptions_mensuelles", FEBRUARY, last_month=MONTH)
+    [wrong] = marts.failures()
+    assert wrong.name == "nb_entrees_egal_faits"
+    assert {"mois": FEBRUARY, "code_region": "11", "nb_entrees": 2, "nb_entrees_faits": 1,
+            "source": "SI_PE", "reseau_prescripteur": "PE",
+            "tranche_age": "MOINS_26"} in wrong.samples  # fmt: skip
+
+
+def plain_frame(path, spec, parameters):
+    """The frame as `read_frame` built it before compact frames: Arrow-backed text, object
+    booleans where one is missing, int64 integers."""
+    with duckdb.connect(str(path)) as con:
+        frame = (
+            con.sql(spec.query, params=parameters).to_arrow_table().to_pandas(date_as_object=False)
+        )
+    for name in frame.columns:
+        if frame[name].dtype.kind in "iu":
+            frame[name] = frame[name].astype("int64")
+    return frame
+
+
+def test_compact_frames_give_the_results_of_plain_frames(warehouse):
+    rows = baseline_prescriptions()
+    rows[1]["statut"] = "EN_COURS"
+    rows[2]["age"] = 12
+    rows[4].update(
+        statut="ENTREE", date_entree=date(2021, 3, 1), date_prescription=date(2021, 3, 9)
+    )
+    rows[5]["reseau_prescripteur"] = "POLE_EMPLOI"
+    rows[6]["code_region"] = None
+    rows[7]["tranche_age"] = "30_PLUS"
+    rows[8]["prescripteur_renseigne"] = None  # a missing boolean: nullable, not object
+    rows.append(prescription("P11-05"))
+    build_warehouse(warehouse, rows)
+    execute(warehouse, "update main.prescriptions_mensuelles set nb_prescriptions = 28 "
+                       "where code_region = '11' and reseau_prescripteur = 'PE'")  # fmt: skip
+    thresholds = load_thresholds(DEFAULT_EXPECTATIONS_DIR)
+    suites = load_suites(DEFAULT_EXPECTATIONS_DIR)
+
+    spec = suites["fct_prescriptions"]
+    parameters = query_parameters(spec.query, MONTH, thresholds)
+    compact = read_frame(warehouse, spec.query, parameters, spec.frame_columns(),
+                         spec.paired_columns(), spec.ranged_columns())  # fmt: skip
+    kinds = {name: str(dtype) for name, dtype in compact.dtypes.items()}
+    assert kinds["age"] == "int64"  # a range is checked on it: GX vectorises int64 only
+    assert kinds["nb_lignes_cle"] == "int8"
+    assert kinds["id_renseigne"] == "bool" and kinds["prescripteur_renseigne"] == "boolean"
+    assert all(kinds[name] == "category" for name in (
+        "source", "code_region", "statut", "mois", "date_prescription", "date_entree"))  # fmt: skip
+    assert compact["date_entree"].cat.ordered  # dates compare with >=
+    # A pair compares categoricals with the same categories.
+    assert list(compact["tranche_age"].cat.categories) == list(
+        compact["tranche_age_selon_age"].cat.categories
+    )
+    assert set(compact.columns) == set(spec.frame_columns())
+    plain = plain_frame(warehouse, spec, parameters)
+    assert compact.memory_usage(deep=True).sum() * 3 < plain.memory_usage(deep=True).sum()
+
+    for name, spec in suites.items():
+        parameters = query_parameters(spec.query, MONTH, thresholds)
+        compact = read_frame(warehouse, spec.query, parameters, spec.frame_columns(),
+                             spec.paired_columns(), spec.ranged_columns())  # fmt: skip
+        plain = plain_frame(warehouse, spec, parameters)
+        from_compact = validate_frame(warehouse, spec, compact, thresholds, MONTH)
+        from_plain = validate_frame(warehouse, spec, plain, thresholds, MONTH)
+        assert from_compact.expectations == from_plain.expectations, name
+        assert from_compact.figures == from_plain.figures, name
+        assert any(not r.success for r in from_compact.expectations) or name in (
+            "fct_entrees", "qualite_prescripteur", "suivi_otp"), name  # fmt: skip

@@ -12,39 +12,47 @@ fiabilite as (
     select * from {{ ref('int_region_mois_fiabilite') }}
 ),
 
+mois_calcules as (
+    {{ run_months() }}
+),
+
 -- Each source on its own: a matched pair is counted under both sources here.
--- Only the files of months up to M (contract §2).
+-- Only the files of months up to M (contract §2), for each month M of the run.
 comptes as (
     select
-        code_region,
-        libelle_region,
-        source,
-        reseau_prescripteur,
-        tranche_age,
+        mois_calcules.mois_calcul as mois,
+        prescriptions.code_region,
+        prescriptions.libelle_region,
+        prescriptions.source,
+        prescriptions.reseau_prescripteur,
+        prescriptions.tranche_age,
         1 as est_prescription,
         0 as est_entree
     from prescriptions
+    inner join mois_calcules
+        on prescriptions.mois = mois_calcules.mois_calcul
     where
-        mois_fichier <= '{{ var("mois") }}'
-        and mois = '{{ var("mois") }}'
-        and est_prescription
+        prescriptions.mois_fichier <= mois_calcules.mois_calcul
+        and prescriptions.est_prescription
     union all
     select
-        code_region,
-        libelle_region,
-        source,
-        reseau_prescripteur,
-        tranche_age,
+        mois_calcules.mois_calcul as mois,
+        entrees.code_region,
+        entrees.libelle_region,
+        entrees.source,
+        entrees.reseau_prescripteur,
+        entrees.tranche_age,
         0 as est_prescription,
         1 as est_entree
     from entrees
-    where
-        mois_fichier <= '{{ var("mois") }}'
-        and mois_entree = '{{ var("mois") }}'
+    inner join mois_calcules
+        on entrees.mois_entree = mois_calcules.mois_calcul
+    where entrees.mois_fichier <= mois_calcules.mois_calcul
 ),
 
 par_combinaison as (
     select
+        mois,
         code_region,
         libelle_region,
         source,
@@ -53,12 +61,12 @@ par_combinaison as (
         cast(sum(est_prescription) as bigint) as nb_prescriptions,
         cast(sum(est_entree) as bigint) as nb_entrees
     from comptes
-    group by code_region, libelle_region, source, reseau_prescripteur, tranche_age
+    group by mois, code_region, libelle_region, source, reseau_prescripteur, tranche_age
 ),
 
 final as (
     select
-        '{{ var("mois") }}' as mois,
+        par_combinaison.mois,
         par_combinaison.code_region,
         par_combinaison.libelle_region,
         par_combinaison.source,
@@ -77,7 +85,8 @@ final as (
     left join fiabilite
         on
             par_combinaison.code_region = fiabilite.code_region
-            and fiabilite.mois = '{{ var("mois") }}'
+            and par_combinaison.mois = fiabilite.mois_calcul
+            and par_combinaison.mois = fiabilite.mois
 )
 
 select * from final

@@ -12,25 +12,35 @@ fiabilite as (
     select * from {{ ref('int_region_mois_fiabilite') }}
 ),
 
--- One row per region with at least one prescription counted in M, either source.
+mois_calcules as (
+    {{ run_months() }}
+),
+
+-- One row per region with at least one prescription counted in M, either source, for
+-- each month M of the run (files up to M only, contract §2).
 regions_du_mois as (
     select
-        code_region,
-        libelle_region,
+        mois_calcules.mois_calcul as mois,
+        prescriptions.code_region,
+        prescriptions.libelle_region,
         count(*) filter (
-            where source = 'SI_PE' and type_prescripteur = 'ML' and age < 26
+            where
+            prescriptions.source = 'SI_PE'
+            and prescriptions.type_prescripteur = 'ML'
+            and prescriptions.age < 26
         ) as nb_ml_si_pe_moins_26
     from prescriptions
+    inner join mois_calcules
+        on prescriptions.mois = mois_calcules.mois_calcul
     where
-        mois_fichier <= '{{ var("mois") }}'
-        and mois = '{{ var("mois") }}'
-        and est_prescription
-    group by code_region, libelle_region
+        prescriptions.mois_fichier <= mois_calcules.mois_calcul
+        and prescriptions.est_prescription
+    group by mois_calcules.mois_calcul, prescriptions.code_region, prescriptions.libelle_region
 ),
 
 final as (
     select
-        '{{ var("mois") }}' as mois,
+        regions_du_mois.mois,
         regions_du_mois.code_region,
         regions_du_mois.libelle_region,
         coalesce(fiabilite.nb_prescriptions_si_pe, 0) as nb_prescriptions_si_pe,
@@ -44,11 +54,13 @@ final as (
     left join fiabilite
         on
             regions_du_mois.code_region = fiabilite.code_region
-            and fiabilite.mois = '{{ var("mois") }}'
+            and regions_du_mois.mois = fiabilite.mois_calcul
+            and regions_du_mois.mois = fiabilite.mois
     left join indicateurs
         on
             regions_du_mois.code_region = indicateurs.code_region
-            and indicateurs.mois = '{{ var("mois") }}'
+            and regions_du_mois.mois = indicateurs.mois_calcul
+            and regions_du_mois.mois = indicateurs.mois
             and indicateurs.indicateur = 'PRESCRIPTIONS_ML_MOINS_26'
 )
 

@@ -16,30 +16,37 @@ regions as (
     select * from {{ ref('ref_regions') }}
 ),
 
--- The objective period of each region that contains M (periods never overlap), with
--- k = months from periode_debut to M inclusive and n = months in the period.
+mois_calcules as (
+    {{ run_months() }}
+),
+
+-- For each month M of the run, the objective period of each region that contains M
+-- (periods never overlap), with k = months from periode_debut to M inclusive and n =
+-- months in the period.
 periodes_en_cours as (
     select
-        code_region,
-        periode_debut,
-        periode_fin,
-        objectif_entrees_moins_30,
-        sous_objectif_pe_moins_30,
-        sous_objectif_ml_moins_26,
+        mois_calcules.mois_calcul as mois,
+        periodes.code_region,
+        periodes.periode_debut,
+        periodes.periode_fin,
+        periodes.objectif_entrees_moins_30,
+        periodes.sous_objectif_pe_moins_30,
+        periodes.sous_objectif_ml_moins_26,
         date_diff(
             'month',
-            cast(periode_debut || '-01' as date),
-            cast('{{ var("mois") }}-01' as date)
+            cast(periodes.periode_debut || '-01' as date),
+            cast(mois_calcules.mois_calcul || '-01' as date)
         ) + 1 as nb_mois_ecoules,
         date_diff(
             'month',
-            cast(periode_debut || '-01' as date),
-            cast(periode_fin || '-01' as date)
+            cast(periodes.periode_debut || '-01' as date),
+            cast(periodes.periode_fin || '-01' as date)
         ) + 1 as nb_mois_periode
     from periodes
-    where
-        periode_debut <= '{{ var("mois") }}'
-        and periode_fin >= '{{ var("mois") }}'
+    inner join mois_calcules
+        on
+            periodes.periode_debut <= mois_calcules.mois_calcul
+            and periodes.periode_fin >= mois_calcules.mois_calcul
 ),
 
 objectifs as (
@@ -66,11 +73,12 @@ objectifs as (
 -- data, contract §1) add 0. A region without activity keeps its rows, with zeros.
 realise as (
     select
+        objectifs.mois,
         objectifs.code_region,
         objectifs.indicateur,
         cast(
             coalesce(
-                sum(indicateurs.valeur) filter (where indicateurs.mois = '{{ var("mois") }}'), 0
+                sum(indicateurs.valeur) filter (where indicateurs.mois = objectifs.mois), 0
             )
             as bigint
         ) as realise_mois,
@@ -78,30 +86,34 @@ realise as (
     from objectifs
     left join indicateurs
         on
-            objectifs.code_region = indicateurs.code_region
+            objectifs.mois = indicateurs.mois_calcul
+            and objectifs.code_region = indicateurs.code_region
             and objectifs.indicateur = indicateurs.indicateur
             and objectifs.periode_debut <= indicateurs.mois
             and indicateurs.mois >= '2021-01'
-            and indicateurs.mois <= '{{ var("mois") }}'
-    group by objectifs.code_region, objectifs.indicateur
+            and objectifs.mois >= indicateurs.mois
+    group by objectifs.mois, objectifs.code_region, objectifs.indicateur
 ),
 
 -- Contract §7: PRESCRIPTIONS_PE_MOINS_30 is A_EXAMINER when any month of the period so
 -- far is A_EXAMINER for the region.
 periodes_a_examiner as (
-    select distinct periodes_en_cours.code_region
+    select distinct
+        periodes_en_cours.mois,
+        periodes_en_cours.code_region
     from periodes_en_cours
     inner join fiabilite
         on
-            periodes_en_cours.code_region = fiabilite.code_region
+            periodes_en_cours.mois = fiabilite.mois_calcul
+            and periodes_en_cours.code_region = fiabilite.code_region
             and periodes_en_cours.periode_debut <= fiabilite.mois
-            and fiabilite.mois <= '{{ var("mois") }}'
+            and periodes_en_cours.mois >= fiabilite.mois
     where fiabilite.fiabilite = 'A_EXAMINER'
 ),
 
 suivis as (
     select
-        '{{ var("mois") }}' as mois,
+        objectifs.mois,
         objectifs.code_region,
         regions.libelle as libelle_region,
         objectifs.indicateur,
@@ -128,12 +140,15 @@ suivis as (
     from objectifs
     inner join realise
         on
-            objectifs.code_region = realise.code_region
+            objectifs.mois = realise.mois
+            and objectifs.code_region = realise.code_region
             and objectifs.indicateur = realise.indicateur
     left join regions
         on objectifs.code_region = regions.reg
     left join periodes_a_examiner
-        on objectifs.code_region = periodes_a_examiner.code_region
+        on
+            objectifs.mois = periodes_a_examiner.mois
+            and objectifs.code_region = periodes_a_examiner.code_region
 ),
 
 final as (

@@ -2,7 +2,12 @@
 
 import dagster as dg
 
-from otp_pipeline.defs.partitions import MONTH_BY_MONTH, monthly_partitions
+from otp_pipeline.defs.partitions import (
+    ONE_RUN_PER_BACKFILL,
+    describe_months,
+    monthly_partitions,
+    run_months,
+)
 from otp_pipeline.defs.resources import OtpSettings
 from otp_pipeline.lib.errors import StructuralError
 from otp_pipeline.lib.landing import objectives_file
@@ -12,56 +17,85 @@ from otp_pipeline.lib.settings import IMILO, SI_PE, Feed
 from otp_pipeline.lib.warehouse import connect, ensure_raw_schema, region_codes
 
 
-def _feed_metadata(reports) -> dict:
-    report = reports[-1]
+def _feed_metadata(reports, first: str) -> dict:
+    """Accounting of the run's months (summed for a range), file details per month."""
+    run = [report for report in reports if report.month >= first]
+    earlier = [report for report in reports if report.month < first]
+    last = run[-1]
+    read = sum(report.rows_read for report in run)
+    quarantined = sum(report.rows_quarantined for report in run)
     metadata = {
-        "file": dg.MetadataValue.text(report.file),
-        "revision": dg.MetadataValue.int(report.revision),
-        "encoding": dg.MetadataValue.text(report.encoding),
-        "sha256": dg.MetadataValue.text(report.sha256),
-        "rows_read": dg.MetadataValue.int(report.rows_read),
-        "rows_loaded": dg.MetadataValue.int(report.rows_loaded),
-        "rows_quarantined": dg.MetadataValue.int(report.rows_quarantined),
-        "rows_duplicates": dg.MetadataValue.int(report.rows_duplicates),
-        "quarantine_rate": dg.MetadataValue.float(
-            report.rows_quarantined / report.rows_read if report.rows_read else 0.0
+        "file": dg.MetadataValue.text(", ".join(report.file for report in run)),
+        "revision": dg.MetadataValue.int(last.revision),
+        "encoding": dg.MetadataValue.text(last.encoding),
+        "sha256": dg.MetadataValue.text(last.sha256),
+        "rows_read": dg.MetadataValue.int(read),
+        "rows_loaded": dg.MetadataValue.int(sum(report.rows_loaded for report in run)),
+        "rows_quarantined": dg.MetadataValue.int(quarantined),
+        "rows_duplicates": dg.MetadataValue.int(sum(report.rows_duplicates for report in run)),
+        "quarantine_rate": dg.MetadataValue.float(quarantined / read if read else 0.0),
+        "quarantine_reasons": dg.MetadataValue.json(
+            _summed(report.quarantine_reasons for report in run)
         ),
-        "quarantine_reasons": dg.MetadataValue.json(report.quarantine_reasons),
-        "earlier_months_loaded": dg.MetadataValue.json(
-            [f"{r.month} ({r.file})" for r in reports[:-1]]
-        ),
+        "earlier_months_loaded": dg.MetadataValue.json([f"{r.month} ({r.file})" for r in earlier]),
     }
-    if report.invalid_type_prescripteur:
-        metadata["invalid_type_prescripteur"] = dg.MetadataValue.json(
-            report.invalid_type_prescripteur
+    if len(run) > 1:
+        metadata["months"] = dg.MetadataValue.json(
+            [
+                {
+                    "mois": report.month,
+                    "file": report.file,
+                    "revision": report.revision,
+                    "encoding": report.encoding,
+                    "rows_read": report.rows_read,
+                    "rows_loaded": report.rows_loaded,
+                    "rows_quarantined": report.rows_quarantined,
+                    "rows_duplicates": report.rows_duplicates,
+                }
+                for report in run
+            ]
         )
+    invalid = _summed(report.invalid_type_prescripteur for report in run)
+    if invalid:
+        metadata["invalid_type_prescripteur"] = dg.MetadataValue.json(invalid)
     return metadata
 
 
+def _summed(counts) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for count in counts:
+        for name, value in count.items():
+            total[name] = total.get(name, 0) + value
+    return total
+
+
 def _ingest(context: dg.AssetExecutionContext, otp: OtpSettings, feed: Feed):
-    month = context.partition_key
+    first, last = run_months(context)
     limit = otp.thresholds()["quarantine_share_max_percent"]
     try:
         with connect(otp.warehouse_path) as con:
-            reports = load_month(con, feed, otp.landing_path, month, limit, context.log)
+            reports = load_month(
+                con, feed, otp.landing_path, first, limit, context.log, last_month=last
+            )
     except StructuralError as error:
         raise dg.Failure(
-            description=f"Structural error, month {month} not loaded: {error}",
+            description=f"Structural error, month {describe_months(first, last)} not loaded: "
+            f"{error}",
             metadata={"file": error.file, "line": error.line or 0, "problem": error.problem},
             allow_retries=False,
         ) from error
-    return dg.MaterializeResult(metadata=_feed_metadata(reports))
+    return dg.MaterializeResult(metadata=_feed_metadata(reports, first))
 
 
 @dg.asset(
     key=["raw", "si_pe"],
     group_name="ingestion",
     partitions_def=monthly_partitions,
-    backfill_policy=MONTH_BY_MONTH,
+    backfill_policy=ONE_RUN_PER_BACKFILL,
     kinds={"duckdb", "csv"},
 )
 def si_pe(context: dg.AssetExecutionContext, otp: OtpSettings) -> dg.MaterializeResult:
-    """Pôle emploi AIS extract of the month (one row per AIS), checked and loaded to raw.si_pe.
+    """Pôle emploi AIS extract of the run's month(s) (one row per AIS), loaded to raw.si_pe.
 
     Picks the month's winning file (highest revision), detects its encoding (UTF-8 or
     Windows-1252), quarantines bad rows with their line and reason, counts exact duplicates,
@@ -75,11 +109,11 @@ def si_pe(context: dg.AssetExecutionContext, otp: OtpSettings) -> dg.Materialize
     key=["raw", "imilo"],
     group_name="ingestion",
     partitions_def=monthly_partitions,
-    backfill_policy=MONTH_BY_MONTH,
+    backfill_policy=ONE_RUN_PER_BACKFILL,
     kinds={"duckdb", "csv"},
 )
 def imilo(context: dg.AssetExecutionContext, otp: OtpSettings) -> dg.MaterializeResult:
-    """I-Milo extract of the month (one row per Mission locale prescription), to raw.imilo.
+    """I-Milo extract of the run's month(s) (one row per Mission locale prescription), to raw.imilo.
 
     Same rules as the AIS extract: winning revision, row checks, quarantine, duplicates,
     one transaction per month; UTF-8 only.
@@ -91,7 +125,7 @@ def imilo(context: dg.AssetExecutionContext, otp: OtpSettings) -> dg.Materialize
     key=["raw", "objectifs_otp"],
     group_name="ingestion",
     partitions_def=monthly_partitions,
-    backfill_policy=MONTH_BY_MONTH,
+    backfill_policy=ONE_RUN_PER_BACKFILL,
     kinds={"duckdb", "csv"},
 )
 def objectifs_otp(context: dg.AssetExecutionContext, otp: OtpSettings) -> dg.MaterializeResult:

@@ -1,11 +1,18 @@
-"""Publication: the month's three aggregate tables, manifest and report, swapped in whole."""
+"""Publication: each month's three aggregate tables, manifest and report, swapped in whole."""
+
+from pathlib import Path
 
 import dagster as dg
 
-from otp_pipeline.defs.partitions import MONTH_BY_MONTH, monthly_partitions
+from otp_pipeline.defs.partitions import (
+    ONE_RUN_PER_BACKFILL,
+    monthly_partitions,
+    run_months,
+)
 from otp_pipeline.defs.quality.checks import CHECKED_ASSET_KEYS
 from otp_pipeline.defs.resources import OtpSettings
 from otp_pipeline.lib.manifest_content import code_version, objectives_file, source_files
+from otp_pipeline.lib.months import months_between
 from otp_pipeline.lib.publication import TABLES, publish_month
 from otp_pipeline.lib.warehouse import connect
 
@@ -41,7 +48,7 @@ def _check_results(context: dg.AssetExecutionContext) -> list[dict]:
     key=["publication"],
     group_name="publication",
     partitions_def=monthly_partitions,
-    backfill_policy=MONTH_BY_MONTH,
+    backfill_policy=ONE_RUN_PER_BACKFILL,
     deps=UPSTREAM_KEYS,
     kinds={"parquet", "csv"},
 )
@@ -51,39 +58,72 @@ def publication(context: dg.AssetExecutionContext, otp: OtpSettings) -> dg.Mater
 
     Built in a temporary folder and swapped in whole; the previous publication of the month
     is kept under `_vintages/YYYY-MM/<produced_at>/`. Runs only when every blocking check
-    upstream passed in the same run.
+    upstream passed in the same run. A range run (a backfill) publishes each of its months
+    in turn, each swapped in whole.
     """
-    month = context.partition_key
+    first, last = run_months(context)
     checks = _check_results(context)
+    thresholds = otp.thresholds()
     with connect(otp.warehouse_path) as con:
-        manifest = {
-            "mois": month,
-            "code_version": code_version(),
-            "seuil_remplissage": otp.thresholds()["prescriber_fill_rate_min"],
-            "fichiers_sources": source_files(con, month),
-            "fichier_objectifs": objectives_file(con),
-            "controles_qualite": checks,
+        months = [
+            _publish(con, month, otp, checks, thresholds["prescriber_fill_rate_min"])
+            for month in months_between(first, last)
+        ]
+    for month in months:
+        context.log.info(f"Published {month['mois']}: {month['folder']}")
+    checks_failed = dg.MetadataValue.int(sum(not c["passed"] for c in checks))
+    if len(months) == 1:
+        [month] = months
+        metadata = {
+            "folder": dg.MetadataValue.path(month["folder"]),
+            "produced_at": dg.MetadataValue.text(month["produced_at"]),
+            "checks_failed": checks_failed,
+            # National share of AIS prescriptions with a valid prescriber, and regions flagged.
+            "taux_renseignement_national": dg.MetadataValue.float(month["taux"]),
+            "regions_a_examiner": dg.MetadataValue.int(month["regions_a_examiner"]),
+            "report": dg.MetadataValue.path(str(Path(month["folder"]) / "rapport.html")),
         }
-        published = publish_month(con, month, otp.publish_path, manifest)
-        [(fill_rate, flagged)] = con.execute(
-            """
-            select sum(nb_prescripteur_renseigne) / nullif(sum(nb_prescriptions_si_pe), 0),
-                   count(*) filter (where fiabilite = 'A_EXAMINER')
-            from qualite_prescripteur where mois = $month
-            """,
-            {"month": month},
-        ).fetchall()
+        for name, count in month["rows"].items():
+            metadata[f"rows_{name}"] = dg.MetadataValue.int(count)
+        if month["previous_publication"]:
+            metadata["previous_publication"] = dg.MetadataValue.path(month["previous_publication"])
+        return dg.MaterializeResult(metadata=metadata)
     metadata = {
-        "folder": dg.MetadataValue.path(str(published.folder)),
-        "produced_at": dg.MetadataValue.text(published.produced_at),
-        "checks_failed": dg.MetadataValue.int(sum(not c["passed"] for c in checks)),
-        # National share of AIS prescriptions with a valid prescriber, and regions flagged.
-        "taux_renseignement_national": dg.MetadataValue.float(float(fill_rate or 0.0)),
-        "regions_a_examiner": dg.MetadataValue.int(flagged),
-        "report": dg.MetadataValue.path(str(published.folder / "rapport.html")),
+        "folder": dg.MetadataValue.path(str(otp.publish_path)),
+        "months_published": dg.MetadataValue.int(len(months)),
+        "checks_failed": checks_failed,
+        "months": dg.MetadataValue.json(months),
     }
-    for name, count in published.row_counts.items():
-        metadata[f"rows_{name}"] = dg.MetadataValue.int(count)
-    if published.vintage:
-        metadata["previous_publication"] = dg.MetadataValue.path(str(published.vintage))
+    for name in TABLES:
+        metadata[f"rows_{name}"] = dg.MetadataValue.int(sum(m["rows"][name] for m in months))
     return dg.MaterializeResult(metadata=metadata)
+
+
+def _publish(con, month: str, otp: OtpSettings, checks: list[dict], threshold: float) -> dict:
+    """Publish one month; its figures for the materialization's metadata."""
+    manifest = {
+        "mois": month,
+        "code_version": code_version(),
+        "seuil_remplissage": threshold,
+        "fichiers_sources": source_files(con, month),
+        "fichier_objectifs": objectives_file(con),
+        "controles_qualite": checks,
+    }
+    published = publish_month(con, month, otp.publish_path, manifest)
+    [(fill_rate, flagged)] = con.execute(
+        """
+        select sum(nb_prescripteur_renseigne) / nullif(sum(nb_prescriptions_si_pe), 0),
+               count(*) filter (where fiabilite = 'A_EXAMINER')
+        from qualite_prescripteur where mois = $month
+        """,
+        {"month": month},
+    ).fetchall()
+    return {
+        "mois": month,
+        "folder": str(published.folder),
+        "produced_at": published.produced_at,
+        "taux": float(fill_rate or 0.0),
+        "regions_a_examiner": flagged,
+        "rows": dict(published.row_counts),
+        "previous_publication": str(published.vintage) if published.vintage else None,
+    }

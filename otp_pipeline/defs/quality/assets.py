@@ -2,7 +2,12 @@
 
 import dagster as dg
 
-from otp_pipeline.defs.partitions import MONTH_BY_MONTH, monthly_partitions
+from otp_pipeline.defs.partitions import (
+    ONE_RUN_PER_BACKFILL,
+    describe_months,
+    monthly_partitions,
+    run_months,
+)
 from otp_pipeline.defs.quality.checks import CHECKED_ASSET_KEYS
 from otp_pipeline.defs.resources import OtpSettings
 
@@ -11,12 +16,12 @@ from otp_pipeline.defs.resources import OtpSettings
     key=["quality_report"],
     group_name="quality",
     partitions_def=monthly_partitions,
-    backfill_policy=MONTH_BY_MONTH,
+    backfill_policy=ONE_RUN_PER_BACKFILL,
     deps=CHECKED_ASSET_KEYS,
     kinds={"great_expectations", "html"},
 )
 def quality_report(context: dg.AssetExecutionContext, otp: OtpSettings) -> dg.MaterializeResult:
-    """Great Expectations Data Docs of the month (one HTML site beside the warehouse).
+    """Great Expectations Data Docs of the run's months (one HTML site beside the warehouse).
 
     Runs after the GX checks on the facts and marts (they are blocking, so they finish
     first) and links the site; the checks themselves are on the assets they check.
@@ -24,5 +29,5 @@ def quality_report(context: dg.AssetExecutionContext, otp: OtpSettings) -> dg.Ma
     from otp_pipeline.lib.quality import quality_report_path  # GX is heavy: import on use
 
     index = quality_report_path(otp.warehouse_path)
-    context.log.info(f"Data Docs for {context.partition_key}: {index}")
+    context.log.info(f"Data Docs for {describe_months(*run_months(context))}: {index}")
     return dg.MaterializeResult(metadata={"data_docs": dg.MetadataValue.path(str(index))})

@@ -2,13 +2,15 @@
 
 One check `gx_<suite>` per suite file, on the asset the suite names (the dbt models
 `fct_prescriptions`, `fct_entrees` and the three published marts). It validates the run's
-month (its partition key) and reports:
+month (its partition key), or every month of a single-run backfill (its partition key
+range) in one validation, and reports:
 - failed blocking expectation -> the check fails with severity ERROR: the publication of
   the month, downstream, does not run;
 - only warnings failed -> severity WARN: reported, the month is published;
 - metadata: counts, failing expectations with a few sample values or failing aggregate
-  rows (never a person id), the regions below the fill-rate threshold with their rates,
-  the fill rates measured, the thresholds used and the Data Docs path.
+  rows (never a person id), the regions below the fill-rate threshold with their rates
+  (by month over a range), the fill rates measured, the thresholds used and the Data Docs
+  path.
 
 Every check is declared `blocking=True`, the warning-only ones too: a blocking check runs
 before the assets downstream of its asset, so its result is known (and in the manifest)
@@ -42,7 +44,7 @@ def check_result(result: "SuiteResult") -> dg.AssetCheckResult:
         else dg.AssetCheckSeverity.WARN
     )
     metadata = {
-        "mois": dg.MetadataValue.text(result.month),
+        "mois": dg.MetadataValue.text(result.period),
         "lignes": dg.MetadataValue.int(result.row_count),
         "expectations": dg.MetadataValue.int(len(result.expectations)),
         "echecs_bloquants": dg.MetadataValue.int(len(result.failures("blocking"))),
@@ -69,6 +71,7 @@ def _failure(failure) -> dict:
         "severity": failure.severity,
         "description": failure.description,
         "group": failure.group,
+        **({"mois": failure.month} if failure.month else {}),
         **failure.figures(),
         "exemples": list(failure.samples),
         **({"erreur": failure.error} if failure.error else {}),
@@ -77,12 +80,27 @@ def _failure(failure) -> dict:
 
 def _description(result: "SuiteResult") -> str:
     if result.success:
-        return f"{result.month}: {len(result.expectations)} expectations met"
+        return f"{result.period}: {len(result.expectations)} expectations met"
     listed = ", ".join(
-        f"{f.name}{f' ({f.group})' if f.group else ''}: {f.unexpected_count} rows"
-        for f in result.failures()
+        f"{f.name}{_group_label(f)}: {f.unexpected_count} rows" for f in result.failures()
     )
-    return f"{result.month}: {'blocking' if result.blocking_failed else 'warning'}: {listed}"
+    return f"{result.period}: {'blocking' if result.blocking_failed else 'warning'}: {listed}"
+
+
+def _group_label(failure) -> str:
+    named = " ".join(part for part in (failure.month, failure.group) if part)
+    return f" ({named})" if named else ""
+
+
+def run_months(context: dg.AssetCheckExecutionContext) -> tuple[str, str | None]:
+    """The months the check validates: (the month, None) in a one-partition run, (first,
+    last) in a run over a range of partitions (a single-run backfill)."""
+    if context.has_partition_key:
+        return context.partition_key, None
+    if context.has_partition_key_range:
+        months = context.partition_key_range
+        return months.start, None if months.end == months.start else months.end
+    raise dg.Failure("a quality check validates months: run it for a partition YYYY-MM or a range")
 
 
 def _metadata_value(value) -> dg.MetadataValue:
@@ -110,12 +128,12 @@ def build_check(spec: SuiteSpec) -> dg.AssetChecksDefinition:
         metadata={"suite": f"expectations/{spec.name}.yml", "severity": spec.severity},
     )
     def _check(context: dg.AssetCheckExecutionContext, otp: OtpSettings) -> dg.AssetCheckResult:
-        if not context.has_partition_key:
-            raise dg.Failure(f"gx_{spec.name} checks one month: run it for a partition YYYY-MM")
+        month, last_month = run_months(context)
         from otp_pipeline.lib.quality import validate_suite  # GX and pandas: at run time
 
-        month = context.partition_key
-        result = validate_suite(otp.warehouse_path, spec.name, month, otp.expectations_path)
+        result = validate_suite(
+            otp.warehouse_path, spec.name, month, otp.expectations_path, last_month=last_month
+        )
         context.log.info(f"gx_{spec.name} {_description(result)}")
         return check_result(result)
 

@@ -13,7 +13,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from otp_pipeline.defs.partitions import MONTH_BY_MONTH, monthly_partitions
+from otp_pipeline.defs.partitions import ONE_RUN_PER_BACKFILL, monthly_partitions, run_months
 from otp_pipeline.defs.resources import OtpSettings
 from otp_pipeline.defs.transform.project import dbt_project
 from otp_pipeline.lib.thresholds import dbt_vars
@@ -40,17 +40,21 @@ translator = OtpDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset
     manifest=dbt_project.manifest_path,
     dagster_dbt_translator=translator,
     partitions_def=monthly_partitions,
-    backfill_policy=MONTH_BY_MONTH,
+    backfill_policy=ONE_RUN_PER_BACKFILL,
 )
 def otp_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, otp: OtpSettings):
-    """Builds the dbt project for the partition's month: seeds, facts, marts and dbt tests."""
-    month = context.partition_key
+    """Builds the dbt project for the run's months: seeds, facts, marts and dbt tests.
+
+    One invocation for a range (a backfill): the facts once, each month of the marts as of
+    itself (dbt_project/macros/run_months.sql).
+    """
+    first, last = run_months(context)
     # dbt runs as a subprocess from dbt_project/: it gets the warehouse as an absolute path.
     os.environ["OTP_WAREHOUSE"] = str(otp.warehouse_path)
     target = otp.warehouse_path.parent / "dbt_target"
     # dbt unit tests pin the SQL, not the data: they run in the test suite, not monthly.
     args = [
-        "build", "--vars", json.dumps(dbt_vars(month, otp.expectations_path)),
+        "build", "--vars", json.dumps(dbt_vars(first, otp.expectations_path, last_month=last)),
         "--exclude", "test_type:unit",
     ]  # fmt: skip
     # The lock keeps another run's Python steps off the file while dbt writes to it.
