@@ -16,12 +16,14 @@ GX itself (3 s to import) is imported inside the functions, never when Dagster l
 the definitions.
 """
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from otp_pipeline.lib.quality_frames import read_frame
 from otp_pipeline.lib.quality_results import (
     SAMPLE_SIZE,
+    ExpectationResult,
     SuiteResult,
     expectation_result,
     month_quality_summary,
@@ -116,6 +118,12 @@ def validate_frame(
     results = sorted(
         (expectation_result(item, order) for item in validation.results), key=lambda pair: pair[0]
     )
+    counted = {item.name: item for item in spec.expectations if item.counts}
+    if counted:
+        results = [
+            (key, _counted(r, counted[r.name], frame) if r.name in counted else r)
+            for key, r in results
+        ]
     return SuiteResult(
         suite=spec.name,
         asset=spec.asset,
@@ -159,6 +167,17 @@ def _groups(frame, column: str, by_month: bool) -> list[tuple[str | None, str]]:
         raise SuiteError(f"a `per` expectation over a range needs the rows' {MONTH_COLUMN!r}")
     pairs = frame.groupby([MONTH_COLUMN, column], observed=True, dropna=True).size().index
     return sorted((str(month), str(value)) for month, value in pairs)
+
+
+def _counted(result: ExpectationResult, item, frame) -> ExpectationResult:
+    """A group's result on an aggregate frame, its figures in rows: the `counts` columns
+    summed over the group's rows (GX saw one row per month and group)."""
+    rows = frame[item.per].astype(str) == result.group
+    if result.month is not None:
+        rows &= frame[MONTH_COLUMN].astype(str) == result.month
+    total = int(frame.loc[rows, item.counts["rows"]].sum())
+    met = int(frame.loc[rows, item.counts["met"]].sum())
+    return replace(result, element_count=total, unexpected_count=total - met, missing_count=0)
 
 
 def _sum(column) -> int | float | None:

@@ -18,6 +18,14 @@ expectations, each with its Great Expectations type, kwargs and severity:
         per: code_region              # optional: one expectation per value of the column
         where: {source: SI_PE}        # optional: only the rows with these values
         report: regions_sous_seuil    # optional: metadata key listing the failing groups
+        counts: {rows: nb, met: nb_ok}  # optional, with `per` on an aggregate frame: a
+                                      # group's figures are these columns summed
+
+A `per` expectation costs one pass over the frame per group: over a range of months on
+row-level facts (24 months × 18 regions × 1 M rows) that is minutes. On an aggregate frame
+(one row per month and region, its counts in columns) it is instant; `counts` then says
+which columns hold the rows considered and those meeting the rule, so the figures are
+still in rows.
 
 Codes such as `"26_29"` are quoted: YAML reads an unquoted 26_29 as the integer 2629.
 
@@ -57,7 +65,9 @@ REFERENTIALS = ("regions", "departements")  # the seeds of the shipped INSEE ref
 # The C parser when PyYAML has it: the suites are read each time the definitions load.
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 SUITE_KEYS = {"asset", "description", "query", "sample_columns", "figures", "expectations"}
-EXPECTATION_KEYS = {"name", "type", "kwargs", "severity", "description", "where", "per", "report"}
+EXPECTATION_KEYS = {
+    "name", "type", "kwargs", "severity", "description", "where", "per", "report", "counts",
+}  # fmt: skip
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")  # also a valid Dagster check name
 PARAMETER_PATTERN = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 MONTH_COLUMN = "mois"  # the frame's column holding each row's month: `per` groups split on it
@@ -81,6 +91,7 @@ class ExpectationSpec:
     where: dict[str, Any] = field(default_factory=dict)
     per: str | None = None
     report: str | None = None
+    counts: dict[str, str] = field(default_factory=dict)  # {rows: column, met: column}
 
 
 @dataclass(frozen=True)
@@ -116,6 +127,7 @@ class SuiteSpec:
             names |= set(spec.kwargs.get("column_list") or ()) | set(spec.where)
             if spec.per:
                 names |= {spec.per, MONTH_COLUMN}
+            names |= set(spec.counts.values())
         return tuple(sorted(names))
 
     def ranged_columns(self) -> tuple[str, ...]:
@@ -194,7 +206,17 @@ def _expectation(item: dict) -> ExpectationSpec:
         where=dict(item.get("where") or {}),
         per=item.get("per"),
         report=item.get("report"),
+        counts=_counts(item),
     )
+
+
+def _counts(item: dict) -> dict[str, str]:
+    counts = item.get("counts") or {}
+    if counts and (set(counts) != {"rows", "met"} or not item.get("per")):
+        raise SuiteError(
+            f"expectation {item.get('name')!r}: counts needs `per` and exactly rows and met"
+        )
+    return {key: str(value) for key, value in counts.items()}
 
 
 def _no_unknown_keys(data: Any, allowed: set[str], what: str) -> None:

@@ -85,22 +85,39 @@ aged as (
 first_fault as (
     select *, coalesce({", ".join(reasons)}) as row_reason from aged
 ),
-keyed as (
+-- Per id (and whether its rows are well formed): how many distinct row texts, and its
+-- first line. Plain grouped aggregates joined back, not window functions: a window's
+-- DISTINCT aggregate and its partition sort ran out of memory on a 10 M-row month; hash
+-- aggregates and a hash join spill to disk.
+per_text as (
     select
-        *,
-        count(distinct row_text) over (partition by {_q(feed.id_column)}, row_reason is null)
-            as variants,
-        row_number() over (
-            partition by {_q(feed.id_column)}, row_reason is null order by line_number
-        ) as rank_in_id
+        {_q(feed.id_column)} as key_id,
+        row_reason is null as well_formed,
+        row_text,
+        min(line_number) as first_line
     from first_fault
+    group by all
+),
+per_id as (
+    select
+        key_id,
+        well_formed,
+        count(*) as variants,
+        min(first_line) as first_line
+    from per_text
+    group by all
 )
 select
-    *,
-    case when row_reason is not null then row_reason
-         when variants > 1 then '{REASON_CONFLICTING_ID}' end as reason,
-    row_reason is null and variants = 1 and rank_in_id > 1 as is_duplicate
-from keyed
+    first_fault.*,
+    per_id.variants,
+    case when first_fault.row_reason is not null then first_fault.row_reason
+         when per_id.variants > 1 then '{REASON_CONFLICTING_ID}' end as reason,
+    first_fault.row_reason is null and per_id.variants = 1
+        and first_fault.line_number > per_id.first_line as is_duplicate
+from first_fault
+inner join per_id
+    on first_fault.{_q(feed.id_column)} is not distinct from per_id.key_id
+    and (first_fault.row_reason is null) = per_id.well_formed
 """
 
 

@@ -26,7 +26,7 @@ from otp_pipeline.lib.quality import (
     validate_month,
     validate_suite,
 )
-from otp_pipeline.lib.quality_suites import load_suites, query_parameters
+from otp_pipeline.lib.quality_suites import load_suite, load_suites, query_parameters
 from otp_pipeline.lib.thresholds import DEFAULT_EXPECTATIONS_DIR, load_thresholds
 
 MONTH = "2021-03"
@@ -212,7 +212,7 @@ def test_every_suite_file_loads_and_names_its_asset():
         "suivi_otp": "suivi_otp",
     }
     # The fill-rate threshold is referenced by name, never copied into a suite.
-    assert suites["si_pe_prescripteur"].expectations[0].kwargs["mostly"] == {
+    assert suites["si_pe_prescripteur"].expectations[0].kwargs["min_value"] == {
         "threshold": "prescriber_fill_rate_min"
     }
     # YAML 1.1 reads an unquoted 26_29 as the integer 2629: every code must stay text.
@@ -251,8 +251,10 @@ def test_fill_rate_flags_only_the_region_strictly_below_threshold(built):
     }
     assert not result.success and not result.blocking_failed
     assert result.thresholds == {"prescriber_fill_rate_min": 0.9}
-    [invalid] = [r for r in result.expectations if r.name == "valeurs_type_prescripteur"]
+    often_empty = validate_suite(built, "champs_souvent_vides", MONTH)
+    [invalid] = [r for r in often_empty.expectations if r.name == "valeurs_type_prescripteur"]
     assert invalid.samples == ("MISSION LOCALE",)  # a code, reported, never a failure
+    assert not invalid.failed
 
 
 def test_often_empty_fields_are_reported_as_fill_rates(built):
@@ -426,6 +428,18 @@ def test_unknown_threshold_name_is_an_error(built, tmp_path):
         "threshold: prescriber_fill_rate_min", "threshold: taux_inconnu"))  # fmt: skip
     with pytest.raises(SuiteError, match="unknown threshold 'taux_inconnu'"):
         validate_suite(built, "si_pe_prescripteur", MONTH, folder)
+
+
+def test_counts_without_per_is_an_error(tmp_path):
+    suite = tmp_path / "agregat.yml"
+    suite.write_text(
+        "asset: fct_prescriptions\ndescription: d\nquery: select 1 as n\nexpectations:\n"
+        "  - {name: n_positif, type: expect_column_values_to_be_between, severity: warning,\n"
+        "     kwargs: {column: n, min_value: 0}, counts: {rows: n, met: n}}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(SuiteError, match="counts needs `per`"):
+        load_suite(suite)
 
 
 # A range of months validated at once (single-run backfills): February and March 2021.
