@@ -34,6 +34,7 @@ from otp_pipeline.lib.quality_suites import (
     SuiteError,
     SuiteSpec,
     build_expectations,
+    group_label,
     load_suite,
     load_suites,
     query_parameters,
@@ -115,15 +116,23 @@ def validate_frame(
     period = f"{month}..{last_month}" if last_month else month
     validation = _run_checkpoint(warehouse, spec, expectations, frame, period)
     order = {item.name: index for index, item in enumerate(spec.expectations)}
-    results = sorted(
-        (expectation_result(item, order) for item in validation.results), key=lambda pair: pair[0]
-    )
     counted = {item.name: item for item in spec.expectations if item.counts}
-    if counted:
-        results = [
-            (key, _counted(r, counted[r.name], frame) if r.name in counted else r)
-            for key, r in results
-        ]
+    results = []
+    for item in validation.results:
+        key, plain = expectation_result(item, order)
+        if plain.name in counted:
+            spec_item = counted[plain.name]
+            failing = _failing_groups(item, spec_item, by_month=last_month is not None)
+            results += [
+                (
+                    (key[0], month or "", group),
+                    _group_result(plain, spec_item, frame, month, group, failing),
+                )
+                for month, group in groups[spec_item.per]
+            ]
+        else:
+            results.append((key, plain))
+    results.sort(key=lambda pair: pair[0])
     return SuiteResult(
         suite=spec.name,
         asset=spec.asset,
@@ -169,15 +178,31 @@ def _groups(frame, column: str, by_month: bool) -> list[tuple[str | None, str]]:
     return sorted((str(month), str(value)) for month, value in pairs)
 
 
-def _counted(result: ExpectationResult, item, frame) -> ExpectationResult:
-    """A group's result on an aggregate frame, its figures in rows: the `counts` columns
-    summed over the group's rows (GX saw one row per month and group)."""
-    rows = frame[item.per].astype(str) == result.group
-    if result.month is not None:
-        rows &= frame[MONTH_COLUMN].astype(str) == result.month
-    total = int(frame.loc[rows, item.counts["rows"]].sum())
-    met = int(frame.loc[rows, item.counts["met"]].sum())
-    return replace(result, element_count=total, unexpected_count=total - met, missing_count=0)
+def _failing_groups(item, spec_item, by_month: bool) -> set[tuple]:
+    """The (month, group) of every row GX found unexpected on an aggregate frame."""
+    rows = (item.result or {}).get("partial_unexpected_index_list") or []
+    return {(str(row[MONTH_COLUMN]) if by_month else None, str(row[spec_item.per])) for row in rows}
+
+
+def _group_result(result, spec_item, frame, month, group, failing) -> ExpectationResult:
+    """One group's result from the expectation GX ran on the aggregate frame: its outcome
+    is whether GX listed the group's row, its figures the `counts` columns, in rows."""
+    rows = frame[spec_item.per].astype(str) == group
+    if month is not None:
+        rows &= frame[MONTH_COLUMN].astype(str) == month
+    total = int(frame.loc[rows, spec_item.counts["rows"]].sum())
+    met = int(frame.loc[rows, spec_item.counts["met"]].sum())
+    return replace(
+        result,
+        success=(month, group) not in failing,
+        description=group_label(spec_item, month, group),
+        group=group,
+        month=month,
+        element_count=total,
+        unexpected_count=total - met,
+        missing_count=0,
+        samples=(),
+    )
 
 
 def _sum(column) -> int | float | None:
@@ -247,7 +272,15 @@ def _run_checkpoint(warehouse: Path, spec: SuiteSpec, expectations: list, frame,
         )
     )
     result_format = {"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE}
-    if spec.sample_columns:
+    aggregated = [item for item in spec.expectations if item.counts]
+    if aggregated:
+        # Every failing row of an aggregate frame, with its month and group: they say which
+        # groups failed (one row per month and group, a few hundred at most).
+        result_format["partial_unexpected_count"] = max(SAMPLE_SIZE, len(frame))
+        result_format["unexpected_index_column_names"] = sorted(
+            {MONTH_COLUMN, *(item.per for item in aggregated), *spec.sample_columns}
+        )
+    elif spec.sample_columns:
         # Context columns of each failing row. Costly per failing row (GX reads each cell
         # on its own): only for the suites whose frames are aggregates (a few hundred rows).
         result_format["unexpected_index_column_names"] = list(spec.sample_columns)

@@ -305,15 +305,15 @@ def build_expectations(
         except Exception as error:  # GX raises its own ExpectationNotFoundError
             raise SuiteError(f"{suite.name}.{spec.name}: unknown type {spec.type!r}") from error
         kwargs = resolve(spec.kwargs, thresholds)
-        for month, group in groups.get(spec.per, []) if spec.per else [(None, None)]:
+        # On an aggregate frame (`counts`) one expectation checks every group's row at
+        # once; the groups are told apart afterwards from its failing rows.
+        expanded = spec.per and not spec.counts
+        for month, group in groups.get(spec.per, []) if expanded else [(None, None)]:
             where = dict(spec.where)
-            label = f"[{spec.severity}] {spec.description or spec.name}"
+            label = group_label(spec, month, group) if expanded else group_label(spec)
             if month is not None:
                 where[MONTH_COLUMN] = month
-                label = f"{label} ({MONTH_COLUMN} {month}, {spec.per} {group})"
-            elif spec.per:
-                label = f"{label} ({spec.per} {group})"
-            if spec.per:
+            if expanded:
                 where[spec.per] = group
             meta = {"name": spec.name, "severity": spec.severity, "group": group, "mois": month}
             built.append(
@@ -326,6 +326,16 @@ def build_expectations(
                 )
             )
     return built
+
+
+def group_label(spec: ExpectationSpec, month: str | None = None, group: Any = None) -> str:
+    """The description of an expectation, or of one group of a `per` expectation."""
+    label = f"[{spec.severity}] {spec.description or spec.name}"
+    if month is not None:
+        return f"{label} ({MONTH_COLUMN} {month}, {spec.per} {group})"
+    if group is not None:
+        return f"{label} ({spec.per} {group})"
+    return label
 
 
 def _row_condition(where: dict[str, Any]):
