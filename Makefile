@@ -13,7 +13,7 @@ export OTP_WAREHOUSE ?= data/warehouse/otp.duckdb
 # The dbt and dagster commands the Makefile runs are the venv's, whatever PATH holds.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup run test lint dev demo-data clean fuzz bench quality-report
+.PHONY: bench-100 setup run test lint dev demo-data clean fuzz bench quality-report
 
 setup: $(STAMP) $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml
 	deploy/ensure-chromium.sh
@@ -67,6 +67,10 @@ dev: setup
 bench: setup
 	$(BIN)/python bench/run_bench.py --scales 1,10 --month 2021-03 --repeats 3 \
 		--overheads --profile --backfill 2021-01:2022-12
+
+# ×100: 10 M AIS + 4 M I-Milo rows, one month (about 8 min to generate, 30 min to run).
+bench-100: setup
+	$(BIN)/python bench/run_bench.py --scales 100 --month 2021-01 --repeats 1
 
 clean:
 	rm -rf data dbt_project/target .dagster_home
