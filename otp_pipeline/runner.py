@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from otp_pipeline.defs.partitions import describe_months
 from otp_pipeline.lib.months import month_index
 
 RANGE_START = "dagster/asset_partition_range_start"
@@ -43,7 +44,7 @@ def run_months(months: list[str]) -> bool:
                     instance=instance,
                     raise_on_error=False,
                 )
-                label = f"{first}..{last}"
+                label = describe_months(first, last)
             print(f"{label}: {'success' if result.success else 'FAILED'} (run {result.run_id})")
             if not result.success:
                 return False

@@ -8,6 +8,7 @@ import urllib.request
 import dagster as dg
 
 from otp_pipeline.defs.jobs import monthly_pipeline
+from otp_pipeline.defs.partitions import describe_months
 from otp_pipeline.defs.resources import OtpSettings
 from otp_pipeline.lib.delivery_watch import plan_runs
 from otp_pipeline.lib.publication import current_month_dirs
@@ -42,7 +43,7 @@ def alert_text(run: dg.DagsterRun, step: str | None, reason: str) -> str:
     if month is None:  # a backfill run: a range of months
         first = run.tags.get("dagster/asset_partition_range_start", "?")
         last = run.tags.get("dagster/asset_partition_range_end", "?")
-        month = first if first == last else f"{first}..{last}"
+        month = describe_months(first, last)
     return f"otp-pipeline: run {run.run_id} for month {month} failed at step {step}: {reason}"
 
 

@@ -10,8 +10,9 @@ import yaml
 
 from otp_pipeline.defs.ingestion.assets import si_pe
 from otp_pipeline.defs.resources import OtpSettings
-from otp_pipeline.defs.sensors import failure_alert
+from otp_pipeline.defs.sensors import alert_text, failure_alert
 from otp_pipeline.lib.thresholds import PROJECT_ROOT
+from otp_pipeline.runner import RANGE_END, RANGE_START
 
 
 class _Hook(http.server.BaseHTTPRequestHandler):
@@ -59,6 +60,15 @@ def test_failure_alert_names_month_step_and_reason_and_posts_to_the_webhook(
     assert "no delivery of source si_pe for month 2021-01" in caplog.text
     [posted] = _Hook.received
     assert expected in posted["text"]
+
+
+def test_failure_alert_of_a_backfill_names_its_range_of_months():
+    run = dg.DagsterRun(
+        job_name="otp_monthly",
+        tags={RANGE_START: "2021-01", RANGE_END: "2022-12"},
+    )
+    text = alert_text(run, "raw__si_pe", "Structural error")
+    assert "for month 2021-01..2022-12 failed at step raw__si_pe: Structural error" in text
 
 
 def test_shipped_instance_configs_are_valid_dagster_instance_yaml():
