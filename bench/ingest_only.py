@@ -18,7 +18,7 @@ from otp_pipeline.lib.monthly_load import load_month
 from otp_pipeline.lib.objectives import load_objectives, read_objectives
 from otp_pipeline.lib.settings import IMILO, SI_PE
 from otp_pipeline.lib.thresholds import load_thresholds
-from otp_pipeline.lib.warehouse import connect, ensure_raw_schema, region_codes
+from otp_pipeline.lib.warehouse import BULK_WORK_CONFIG, connect, ensure_raw_schema, region_codes
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     limit = load_thresholds()["quarantine_share_max_percent"]
     timings = {}
-    with connect(args.warehouse) as con:
+    with connect(args.warehouse, BULK_WORK_CONFIG) as con:
         ensure_raw_schema(con)
         for feed in (SI_PE, IMILO):
             started = time.perf_counter()

@@ -35,15 +35,11 @@ def load_month(
     every stale earlier month first.
 
     Returns the reports of the files loaded, in month order (the run's months last).
+    `con` should be opened with `warehouse.BULK_WORK_CONFIG`, to bound its memory.
     """
     last_month = last_month or month
     run = month if last_month == month else f"{month}..{last_month}"
     ensure_raw_schema(con)
-    # A month of a million rows must load in well under 1 GiB: past this limit DuckDB
-    # spills to a `.tmp` folder beside the warehouse instead of taking 80 % of the
-    # machine. No query here relies on row order (the line number is a column).
-    con.execute("set memory_limit = '256MB'")
-    con.execute("set preserve_insertion_order = false")
     scan = scan_feed_folder(landing_dir, feed)
     log_ignored(scan, feed, log)
     departements = department_codes()

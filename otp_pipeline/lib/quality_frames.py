@@ -22,12 +22,12 @@ DuckDB runs the query under a memory limit and spills past it, so the query's ow
 aggregates never grow the process either.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from otp_pipeline.lib.manifest import FORBIDDEN_COLUMNS
 from otp_pipeline.lib.quality_suites import SuiteError
-from otp_pipeline.lib.warehouse import connect
+from otp_pipeline.lib.warehouse import BULK_WORK_CONFIG, connect
 
 # Rows DuckDB hands over at a time: 128 Ki rows keep its own peak at x100 volume at 430 MB
 # (650 MB with 512 Ki), for the same time.
@@ -50,14 +50,31 @@ def read_frame(
     person-level or row-id column: what GX sees can end up in Data Docs, in Dagster
     metadata and in the manifest.
     """
+    [frame] = read_frames(warehouse, query, parameters, columns, paired, ranged)
+    return frame
+
+
+def read_frames(
+    warehouse: Path,
+    query: str,
+    parameters: dict,
+    columns: Iterable[str] | None = None,
+    paired: Iterable[tuple[str, str]] = (),
+    ranged: Iterable[str] = (),
+    max_rows: int | None = None,
+) -> Iterator:
+    """The rows of `query` as compact frames of `max_rows` rows at most (None: one frame);
+    at least one, empty when the query finds nothing. Arguments as for `read_frame`.
+
+    The query runs once: its rows stream from DuckDB and each frame is handed over as soon
+    as it is full, so only one frame is held at a time (with what the caller keeps of it).
+    The connection stays open until the last frame is taken.
+    """
     import duckdb
     import pandas as pd
 
-    with connect(warehouse) as con:
-        # The key counts of the fact suites aggregate every file: spilled, not held (the
-        # warehouse's own limit, see `warehouse.CONNECTION_CONFIG`).
-        con.execute("set memory_limit = '256MB'")
-        con.execute("set preserve_insertion_order = false")
+    # The key counts of the fact suites aggregate every file: spilled, not held.
+    with connect(warehouse, BULK_WORK_CONFIG) as con:
         relation = con.sql(query, params=parameters)
         names = list(relation.columns if columns is None else columns)
         _refuse_person_level(names)
@@ -68,12 +85,24 @@ def read_frame(
         reader = relation.to_arrow_reader(BATCH_ROWS)
         ranged = set(ranged)
         builders = [_Column(field, field.name in ranged) for field in reader.schema]
+
+        def frame():
+            built = pd.DataFrame({b.name: b.build() for b in builders}, copy=False)
+            _share_categories(built, paired)
+            return built
+
+        rows, handed_over = 0, 0
         for batch in reader:
-            for builder, values in zip(builders, batch.columns, strict=True):
-                builder.add(values)
-    frame = pd.DataFrame({builder.name: builder.build() for builder in builders}, copy=False)
-    _share_categories(frame, paired)
-    return frame
+            while batch.num_rows:
+                taken = batch.num_rows if max_rows is None else min(batch.num_rows, max_rows - rows)
+                for builder, values in zip(builders, batch.slice(0, taken).columns, strict=True):
+                    builder.add(values)
+                rows, batch = rows + taken, batch.slice(taken)
+                if rows == max_rows:
+                    yield frame()
+                    rows, handed_over = 0, handed_over + 1
+        if rows or not handed_over:
+            yield frame()
 
 
 def _refuse_person_level(names: list[str]) -> None:

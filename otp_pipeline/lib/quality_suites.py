@@ -73,6 +73,16 @@ PARAMETER_PATTERN = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 MONTH_COLUMN = "mois"  # the frame's column holding each row's month: `per` groups split on it
 COLUMN_KWARGS = ("column", "column_A", "column_B")
 RANGED = {"expect_column_values_to_be_between"}  # their column must be int64 if integers
+# Expectations decided row by row: over rows split in parts, their counts add up and they
+# succeed when every part does (or, with `mostly`, when the added-up rate reaches it).
+ROW_BY_ROW = {
+    "expect_column_values_to_be_in_set",
+    "expect_column_values_to_not_be_null",
+    "expect_column_values_to_be_null",
+    "expect_column_values_to_be_between",
+    "expect_column_pair_values_to_be_equal",
+    "expect_column_pair_values_a_to_be_greater_than_b",
+}
 
 
 class SuiteError(ValueError):
@@ -129,6 +139,13 @@ class SuiteSpec:
                 names |= {spec.per, MONTH_COLUMN}
             names |= set(spec.counts.values())
         return tuple(sorted(names))
+
+    @property
+    def row_by_row(self) -> bool:
+        """Whether the suite can be validated on its rows in parts and the results added up:
+        only row-by-row expectations, none per group (a uniqueness or a group needs every
+        row at once)."""
+        return all(spec.type in ROW_BY_ROW and not spec.per for spec in self.expectations)
 
     def ranged_columns(self) -> tuple[str, ...]:
         """The columns a range expectation checks (GX vectorises those on int64 only)."""

@@ -21,10 +21,12 @@ from otp_pipeline.lib.paths import REFERENTIAL_DIR
 
 logger = logging.getLogger(__name__)
 LOCK_WAIT_SECONDS = 3600.0
-# A month of a million rows must load in well under 1 GiB: DuckDB spills to disk (a
-# `.tmp` folder beside the warehouse) past this, instead of taking 80 % of the machine.
-# Row order is never relied on (every query sorts), so DuckDB need not preserve it.
-CONNECTION_CONFIG = {"memory_limit": "256MB", "preserve_insertion_order": False}
+# For the connections that stage or scan a month's rows (ingestion, the quality frames):
+# a month of a million rows must load in well under 1 GiB, so DuckDB spills to disk (a
+# `.tmp` folder beside the warehouse) past this instead of taking 80 % of the machine.
+# No query on such a connection relies on row order (line numbers are a column, every
+# read sorts), so DuckDB need not preserve it. dbt's profile sets the same two values.
+BULK_WORK_CONFIG = {"memory_limit": "256MB", "preserve_insertion_order": False}
 _held: dict[str, int] = {}  # lock files this process holds, with their nesting depth
 
 
@@ -79,11 +81,11 @@ def sql_text(name: str) -> str:
 
 
 @contextmanager
-def connect(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect(path: Path, config: dict | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection to the warehouse under its writer lock, closed on exit even
-    after an error."""
+    after an error; `config` is DuckDB's (`BULK_WORK_CONFIG` for bulk work)."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    with warehouse_lock(path), duckdb.connect(str(path)) as con:
+    with warehouse_lock(path), duckdb.connect(str(path), config=config or {}) as con:
         yield con
 
 

@@ -2,6 +2,8 @@
 
 import json
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from feeds import IMILO_HEADER, SI_PE_HEADER, ais_row, imilo_row, query, write_file
 
@@ -109,6 +111,30 @@ def test_quoted_semicolons_quotes_and_line_breaks_keep_physical_line_numbers(lan
 def test_values_are_trimmed_of_unicode_whitespace(landing, warehouse):
     _load_ais(landing, warehouse, [SI_PE_HEADER, _ais(id_ais="\u00a0A1\t", agence=" 75001\u2003")])
     assert query(warehouse, "select id_ais, code_agence from raw.si_pe") == [("A1", "75001")]
+
+
+def test_arrow_trims_exactly_the_characters_str_strip_trims():
+    """The reader trims with Arrow's `utf8_trim_whitespace`: it must agree with `str.strip`
+    on every code point, or a value would load differently from what the contract says."""
+    code_points = [chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000]
+    padded = pa.array([f"{c}a{c}" for c in code_points])
+    trimmed = pc.utf8_trim_whitespace(padded).to_pylist()
+    disagree = [
+        hex(ord(c)) for c, value in zip(code_points, trimmed, strict=True)
+        if value != f"{c}a{c}".strip()
+    ]  # fmt: skip
+    assert disagree == []
+
+
+def test_value_holding_the_reader_join_separator_loads_whole(landing, warehouse):
+    """The reader joins a batch's records with `\\x1f` for Arrow to split: a value holding
+    that character must come back whole, not shift the columns after it."""
+    lines = [SI_PE_HEADER, _ais(id_ais="A1", agence="PE\x1f75"), _ais(id_ais="A2")]
+    report = _load_ais(landing, warehouse, lines)
+    assert (report.rows_read, report.rows_loaded) == (2, 2)
+    assert query(
+        warehouse, "select id_ais, code_agence, type_prescripteur from raw.si_pe order by 1"
+    ) == [("A1", "PE\x1f75", "PE"), ("A2", "75001", "PE")]
 
 
 def test_one_digit_department_is_padded_and_codes_are_upper_cased(landing, warehouse):

@@ -11,6 +11,7 @@ The warehouse holds the dbt tables with hand-written rows for March 2021:
 
 import json
 import shutil
+from dataclasses import replace
 from datetime import date
 
 import duckdb
@@ -26,6 +27,7 @@ from otp_pipeline.lib.quality import (
     validate_month,
     validate_suite,
 )
+from otp_pipeline.lib.quality_frames import read_frames
 from otp_pipeline.lib.quality_suites import load_suite, load_suites, query_parameters
 from otp_pipeline.lib.thresholds import DEFAULT_EXPECTATIONS_DIR, load_thresholds
 
@@ -617,3 +619,52 @@ def test_compact_frames_give_the_results_of_plain_frames(warehouse):
         assert from_compact.figures == from_plain.figures, name
         assert any(not r.success for r in from_compact.expectations) or name in (
             "fct_entrees", "qualite_prescripteur", "suivi_otp"), name  # fmt: skip
+
+
+def test_a_suite_validated_in_parts_adds_up_to_one_validation(warehouse):
+    """Above `max_rows`, a row-by-row suite is validated part by part (memory bounded at
+    x100 volume): its counts, outcomes and figures must be those of one validation."""
+    rows = baseline_prescriptions()
+    rows[1]["statut"] = "EN_COURS"
+    rows[2]["age"] = 12
+    rows[20]["age"] = 101  # a second failing row, in another part
+    rows[6]["code_region"] = None
+    rows[40]["prescripteur_renseigne"] = None
+    rows.append(prescription("P11-05"))  # a repeated key
+    build_warehouse(warehouse, rows)
+    thresholds = load_thresholds(DEFAULT_EXPECTATIONS_DIR)
+    spec = load_suite(DEFAULT_EXPECTATIONS_DIR / "fct_prescriptions.yml")
+    parameters = query_parameters(spec.query, MONTH, thresholds)
+    sizes = [len(frame) for frame in read_frames(warehouse, spec.query, parameters,
+                                                 spec.frame_columns(), max_rows=7)]  # fmt: skip
+    assert sizes[:-1] == [7] * (len(sizes) - 1) and 0 < sizes[-1] <= 7
+    assert sum(sizes) > 7 * 5
+
+    suites = load_suites(DEFAULT_EXPECTATIONS_DIR)
+    in_parts = sorted(name for name, spec in suites.items() if spec.row_by_row)
+    assert in_parts == ["champs_souvent_vides", "fct_entrees", "fct_prescriptions"]
+    for name in in_parts:
+        whole = validate_suite(warehouse, name, MONTH, max_rows=None)
+        part_rows = whole.row_count // 2  # two parts, and a rest of one row when odd
+        assert part_rows >= 1, name
+        parts = validate_suite(warehouse, name, MONTH, max_rows=part_rows)
+        assert parts.row_count == whole.row_count, name
+        without_samples = [
+            [replace(result, samples=()) for result in suite.expectations]
+            for suite in (whole, parts)
+        ]
+        assert without_samples[0] == without_samples[1], name
+        assert parts.figures == whole.figures, name
+        assert [bool(r.samples) for r in parts.failures()] == [
+            bool(r.samples) for r in whole.failures()
+        ], name
+    result = validate_suite(warehouse, "fct_prescriptions", MONTH, max_rows=7)
+    assert failed_names(result) == [
+        "age_entre_14_et_99", "cle_unique", "prescripteur_renseigne_connu",
+        "region_renseignee",
+        "reseau_selon_type",  # prescripteur_renseigne unknown: NON_RENSEIGNE expected
+        "statut_valide",
+        "tranche_age_selon_age",  # aged 101 in a row of band MOINS_26
+    ]  # fmt: skip
+    [ages] = [r for r in result.failures() if r.name == "age_entre_14_et_99"]
+    assert ages.unexpected_count == 2 and set(ages.samples) == {12, 101}

@@ -14,7 +14,7 @@ from otp_pipeline.lib.landing import objectives_file
 from otp_pipeline.lib.monthly_load import load_month
 from otp_pipeline.lib.objectives import load_objectives, read_objectives
 from otp_pipeline.lib.settings import IMILO, SI_PE, Feed
-from otp_pipeline.lib.warehouse import connect, ensure_raw_schema, region_codes
+from otp_pipeline.lib.warehouse import BULK_WORK_CONFIG, connect, ensure_raw_schema, region_codes
 
 
 def _feed_metadata(reports, first: str) -> dict:
@@ -73,7 +73,7 @@ def _ingest(context: dg.AssetExecutionContext, otp: OtpSettings, feed: Feed):
     first, last = run_months(context)
     limit = otp.thresholds()["quarantine_share_max_percent"]
     try:
-        with connect(otp.warehouse_path) as con:
+        with connect(otp.warehouse_path, BULK_WORK_CONFIG) as con:
             reports = load_month(
                 con, feed, otp.landing_path, first, limit, context.log, last_month=last
             )
