@@ -5,62 +5,24 @@ reader (`otp_pipeline.lib.feed_reader`) must give the same rows, line numbers an
 """
 
 import csv
-import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from operator import itemgetter
 
 import pyarrow as pa
 
+# What the two readers share (the header's reading, the result's shape) is imported: only
+# the reading of records is the reference's own.
 from otp_pipeline.lib.errors import StructuralError
+from otp_pipeline.lib.feed_reader import (
+    BATCH_ROWS,
+    Malformed,
+    ReadResult,
+    _is_blank,
+    header_positions,
+)
 from otp_pipeline.lib.settings import REASON_FIELD_COUNT, REASON_UNREADABLE
 
-BATCH_ROWS = 50_000
-# A field longer than this is certainly garbage (an unclosed quote eating the file):
-# the record is quarantined instead of growing without bound in memory.
-FIELD_LIMIT = 1 << 20
-csv.field_size_limit(min(sys.maxsize, FIELD_LIMIT))
-
-
-@dataclass
-class Malformed:
-    """A data record that cannot be read as a row of the header's width."""
-
-    line_number: int
-    reason: str
-    raw_record: str
-
-
-@dataclass
-class ReadResult:
-    """Filled while reading: records read and those that could not be used."""
-
-    rows_read: int = 0
-    malformed: list[Malformed] = field(default_factory=list)
-
-
-def header_positions(header: list[str], columns: tuple[str, ...], required, label: str):
-    names = [name.strip().lower() for name in header]
-    seen: dict[str, int] = {}
-    for position, name in enumerate(names):
-        if not name:
-            continue  # an unnamed extra column (trailing `;`) is ignored like any extra
-        if name in seen:
-            raise StructuralError(label, f"column {name!r} appears twice in the header", 1)
-        seen[name] = position
-    missing = [column for column in required if column not in seen]
-    if missing:
-        raise StructuralError(label, f"missing required column(s): {', '.join(missing)}", 1)
-    return [seen.get(column) for column in columns]
-
-
-def _is_blank(record: list[str]) -> bool:
-    """A line that is blank after trimming: no field, or one field of whitespace only.
-
-    `""` parses as one empty field: it is a record (with the wrong number of fields), not a
-    blank line, so a single field counts as blank only when it holds whitespace.
-    """
-    return not record or (len(record) == 1 and record[0] != "" and not record[0].strip())
+__all__ = ["ReadResult", "read_batches"]
 
 
 def read_batches(

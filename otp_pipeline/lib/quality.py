@@ -16,6 +16,7 @@ GX itself (3 s to import) is imported inside the functions, never when Dagster l
 the definitions.
 """
 
+from contextlib import closing
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -112,11 +113,15 @@ def validate_suite(
         max_rows,
     )
     parts = []
-    for index, frame in enumerate(frames):
-        in_parts = max_rows is not None and (index > 0 or len(frame) == max_rows)
-        part = index + 1 if in_parts else None
-        parts.append(validate_frame(warehouse, spec, frame, thresholds, month, last_month, part))
-        del frame  # before the next part is built: one frame held at a time
+    # Closed even when a part's validation raises: the warehouse is let go at once.
+    with closing(frames):
+        for index, frame in enumerate(frames):
+            in_parts = max_rows is not None and (index > 0 or len(frame) == max_rows)
+            part = index + 1 if in_parts else None
+            parts.append(
+                validate_frame(warehouse, spec, frame, thresholds, month, last_month, part)
+            )
+            del frame  # before the next part is built: one frame held at a time
     return parts[0] if len(parts) == 1 else _added_up(spec, thresholds, parts)
 
 

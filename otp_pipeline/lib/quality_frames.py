@@ -68,7 +68,9 @@ def read_frames(
 
     The query runs once: its rows stream from DuckDB and each frame is handed over as soon
     as it is full, so only one frame is held at a time (with what the caller keeps of it).
-    The connection stays open until the last frame is taken.
+    The connection (and the warehouse lock) stays open while a full frame is handed over,
+    not while the last one is: close the generator (`contextlib.closing`) when stopping
+    early.
     """
     import duckdb
     import pandas as pd
@@ -101,8 +103,10 @@ def read_frames(
                 if rows == max_rows:
                     yield frame()
                     rows, handed_over = 0, handed_over + 1
-        if rows or not handed_over:
-            yield frame()
+    # Built once the connection is closed: the last (for most suites the only) frame is
+    # validated without holding the warehouse.
+    if rows or not handed_over:
+        yield frame()
 
 
 def _refuse_person_level(names: list[str]) -> None:

@@ -30,6 +30,7 @@ from otp_pipeline.lib.quality import (
 from otp_pipeline.lib.quality_frames import read_frames
 from otp_pipeline.lib.quality_suites import load_suite, load_suites, query_parameters
 from otp_pipeline.lib.thresholds import DEFAULT_EXPECTATIONS_DIR, load_thresholds
+from otp_pipeline.lib.warehouse import connect
 
 MONTH = "2021-03"
 REGIONS = {"11": ("75", "Île-de-France"), "84": ("69", "Auvergne-Rhône-Alpes"),
@@ -430,6 +431,25 @@ def test_unknown_threshold_name_is_an_error(built, tmp_path):
         "threshold: prescriber_fill_rate_min", "threshold: taux_inconnu"))  # fmt: skip
     with pytest.raises(SuiteError, match="unknown threshold 'taux_inconnu'"):
         validate_suite(built, "si_pe_prescripteur", MONTH, folder)
+
+
+def test_a_part_that_fails_lets_go_of_the_warehouse(built, tmp_path):
+    """A suite validated in parts holds the warehouse while it streams the rows: when a
+    part's validation raises, the connection and the lock are released at once, not when
+    the error is forgotten."""
+    folder = tmp_path / "expectations"
+    shutil.copytree(DEFAULT_EXPECTATIONS_DIR, folder)
+    suite = folder / "fct_prescriptions.yml"
+    written = "value_set: [PRESCRITE, ENTREE, ABANDON, ANNULEE]}"
+    assert written in suite.read_text(encoding="utf-8")
+    suite.write_text(suite.read_text(encoding="utf-8").replace(
+        written, written[:-1] + ", mostly: {threshold: taux_inconnu}}"))  # fmt: skip
+    with pytest.raises(SuiteError, match="unknown threshold 'taux_inconnu'") as raised:
+        validate_suite(built, "fct_prescriptions", MONTH, folder, max_rows=5)
+    assert raised.traceback  # the error is still held, with the frames it went through
+    # Another configuration in the same process: refused while the first is still open.
+    with connect(built) as con:
+        assert con.execute("select count(*) from main.fct_prescriptions").fetchall()[0][0] > 5
 
 
 def test_counts_without_per_is_an_error(tmp_path):
