@@ -86,10 +86,6 @@ def _stage_rows(con, feed: Feed, delivery: Delivery, label: str, facts) -> ReadR
             raise
         finally:
             con.unregister("landing_batches")
-    # Arrow's allocator keeps what the reader freed for later use: given back now, it
-    # would otherwise stay in the run's process through dbt and GX (85 MB after a x10
-    # month, measured).
-    pa.default_memory_pool().release_unused()
     return result
 
 

@@ -16,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from otp_pipeline.lib.paths import REFERENTIAL_DIR
 
@@ -85,8 +86,14 @@ def connect(path: Path, config: dict | None = None) -> Iterator[duckdb.DuckDBPyC
     """A read-write connection to the warehouse under its writer lock, closed on exit even
     after an error; `config` is DuckDB's (`BULK_WORK_CONFIG` for bulk work)."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    with warehouse_lock(path), duckdb.connect(str(path), config=config or {}) as con:
-        yield con
+    try:
+        with warehouse_lock(path), duckdb.connect(str(path), config=config or {}) as con:
+            yield con
+    finally:
+        # Arrow's allocator keeps what the connection's work freed, for later use: given
+        # back now, it would otherwise stay in the run's process through dbt and GX
+        # (about 85 MB after loading a x10 month, measured).
+        pa.default_memory_pool().release_unused()
 
 
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
