@@ -12,10 +12,17 @@ monthly_partitions = dg.MonthlyPartitionsDefinition(start_date="2021-01", fmt="%
 ONE_RUN_PER_BACKFILL = dg.BackfillPolicy.single_run()
 
 
-def run_months(context: dg.AssetExecutionContext) -> tuple[str, str]:
-    """The first and last month of the run (equal for a monthly run)."""
-    window = context.partition_key_range
-    return window.start, window.end
+def run_months(
+    context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext,
+) -> tuple[str, str]:
+    """The first and last month of the run (equal for a monthly run), for an asset or an
+    asset check."""
+    if context.has_partition_key_range:
+        window = context.partition_key_range
+        return window.start, window.end
+    if context.has_partition_key:
+        return context.partition_key, context.partition_key
+    raise dg.Failure("this step works on months: run it for a partition YYYY-MM or a range")
 
 
 def describe_months(first: str, last: str) -> str:

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 
+from otp_pipeline.defs.partitions import run_months
 from otp_pipeline.defs.resources import OtpSettings
 from otp_pipeline.lib.quality_suites import SuiteSpec, load_suites
 from otp_pipeline.lib.thresholds import DEFAULT_EXPECTATIONS_DIR
@@ -92,17 +93,6 @@ def _group_label(failure) -> str:
     return f" ({named})" if named else ""
 
 
-def run_months(context: dg.AssetCheckExecutionContext) -> tuple[str, str | None]:
-    """The months the check validates: (the month, None) in a one-partition run, (first,
-    last) in a run over a range of partitions (a single-run backfill)."""
-    if context.has_partition_key:
-        return context.partition_key, None
-    if context.has_partition_key_range:
-        months = context.partition_key_range
-        return months.start, None if months.end == months.start else months.end
-    raise dg.Failure("a quality check validates months: run it for a partition YYYY-MM or a range")
-
-
 def _metadata_value(value) -> dg.MetadataValue:
     if isinstance(value, bool):
         return dg.MetadataValue.bool(value)
@@ -128,7 +118,7 @@ def build_check(spec: SuiteSpec) -> dg.AssetChecksDefinition:
         metadata={"suite": f"expectations/{spec.name}.yml", "severity": spec.severity},
     )
     def _check(context: dg.AssetCheckExecutionContext, otp: OtpSettings) -> dg.AssetCheckResult:
-        month, last_month = run_months(context)
+        month, last_month = run_months(context)  # equal for a monthly run
         from otp_pipeline.lib.quality import validate_suite  # GX and pandas: at run time
 
         result = validate_suite(
