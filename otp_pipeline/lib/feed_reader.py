@@ -88,11 +88,10 @@ def read_batches(
     order). Blank lines are skipped and not counted. Line numbers are physical lines where
     the record starts; the header is line 1. Batches are not in line order.
     """
-    shape: list = [None, 0, columns]  # positions and width, once the header is read
-    lines = _Lines(text, shape, result)
+    lines = _Lines(text, result)
     reader = csv.reader(lines, delimiter=";", quotechar='"', doublequote=True, strict=False)
-    shape[0], shape[1], consumed = _read_header(reader, label, columns, required)
-    positions, width = shape[0], shape[1]
+    positions, width, consumed = _read_header(reader, label, columns, required)
+    lines.header = (positions, width, columns)
     starts: list[int] = []  # records read by the tokenizer, waiting for a batch
     rows: list[list[str]] = []
     while lines.available():
@@ -143,9 +142,9 @@ class _Lines:
     together when the block is done (`flush`), their batch left in `take_ready`.
     """
 
-    def __init__(self, text, shape: list, result: ReadResult):
+    def __init__(self, text, result: ReadResult):
         self.text = text
-        self.shape = shape  # [positions, width, columns], known once the header is read
+        self.header: tuple | None = None  # (positions, width, columns), once it is read
         self.result = result
         self.carry = ""  # text read after the last complete line
         self.lines: list[str] = []  # the block's lines, without their `\n`
@@ -186,7 +185,7 @@ class _Lines:
     def plain_run(self, first_number: int) -> int:
         """Take the plain lines from here to the next other line of the block; their
         count (0 when the next line is not plain)."""
-        if self.pieces or self.shape[0] is None:
+        if self.pieces or self.header is None:
             return 0
         start = self.index
         following = np.searchsorted(self.odd, start)
@@ -206,7 +205,7 @@ class _Lines:
             [np.arange(first, first + end - start) for start, end, first in runs]
         )
         batch = _plain_batch(
-            self.array.take(indices), self.lines, indices, numbers, *self.shape, self.result
+            self.array.take(indices), self.lines, indices, numbers, *self.header, self.result
         )
         if batch.num_rows:
             self.ready.append(batch)
@@ -277,11 +276,17 @@ def _plain_batch(run, lines, indices, numbers, positions, width, columns, result
     numbers = pa.array(numbers, pa.int64())
     if not pc.all(good).as_py():
         fields, numbers = fields.filter(good), numbers.filter(good)
-    empty = pa.array([""] * len(fields), pa.string())
+    picked = {p: pc.list_element(fields, p) for p in positions if p is not None}
+    return _table(numbers, picked, positions, columns)
+
+
+def _table(numbers: pa.Array, picked: dict, positions, columns: tuple[str, ...]) -> pa.Table:
+    """`line_number` and every contract column: the picked values trimmed, an absent
+    optional column empty."""
+    empty = pa.array([""] * len(numbers), pa.string())
     arrays = [numbers]
     arrays += [
-        _trimmed(pc.list_element(fields, position)) if position is not None else empty
-        for position in positions
+        _trimmed(picked[position]) if position is not None else empty for position in positions
     ]
     return pa.table(arrays, names=["line_number", *columns])
 
@@ -323,8 +328,7 @@ _SEPARATOR = "\x1f"
 
 
 def _to_arrow(starts, rows, positions, width: int, columns: tuple[str, ...]) -> pa.Table:
-    """One batch as Arrow, every value trimmed of whitespace in the sense of `str.strip`
-    (Arrow's `utf8_trim_whitespace` trims the same characters: tested)."""
+    """The tokenizer's records as one batch."""
     count = len(rows)
     joined = pa.array(map(_SEPARATOR.join, rows), pa.string(), size=count)
     fields = pc.split_pattern(joined, _SEPARATOR)
@@ -333,9 +337,4 @@ def _to_arrow(starts, rows, positions, width: int, columns: tuple[str, ...]) -> 
     else:
         transposed = list(zip(*rows, strict=True))
         picked = {p: pa.array(transposed[p], pa.string()) for p in positions if p is not None}
-    empty = pa.array([""] * count, pa.string())
-    arrays = [pa.array(starts, pa.int64())]
-    arrays += [
-        _trimmed(picked[position]) if position is not None else empty for position in positions
-    ]
-    return pa.table(arrays, names=["line_number", *columns])
+    return _table(pa.array(starts, pa.int64()), picked, positions, columns)
