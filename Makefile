@@ -56,7 +56,7 @@ fuzz: setup
 # Where the Great Expectations Data Docs of the last validations are (open it in a browser).
 quality-report: setup
 	@$(BIN)/python -c "import os; from pathlib import Path; \
-	from otp_pipeline.lib.quality import quality_report_path; \
+	from otp_pipeline.lib.quality.runner import quality_report_path; \
 	print(quality_report_path(Path(os.environ['OTP_WAREHOUSE']).resolve()))"
 
 dev: setup

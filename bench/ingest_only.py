@@ -13,9 +13,9 @@ import sys
 import time
 from pathlib import Path
 
-from otp_pipeline.lib.landing import objectives_file
-from otp_pipeline.lib.monthly_load import load_month
-from otp_pipeline.lib.objectives import load_objectives, read_objectives
+from otp_pipeline.lib.ingestion.landing import objectives_file
+from otp_pipeline.lib.ingestion.monthly_load import load_month
+from otp_pipeline.lib.ingestion.objectives import load_objectives, read_objectives
 from otp_pipeline.lib.settings import IMILO, SI_PE
 from otp_pipeline.lib.thresholds import load_thresholds
 from otp_pipeline.lib.warehouse import BULK_WORK_CONFIG, connect, ensure_raw_schema, region_codes

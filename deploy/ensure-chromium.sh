@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Make sure Debian's headless Chromium is installed: the report test (tests/lib/test_report.py)
+# Make sure Debian's headless Chromium is installed: the report test (tests/lib/publication/test_report.py)
 # opens rapport.html in it. Idempotent and quiet: does nothing when /usr/bin/chromium exists.
 set -euo pipefail
 

@@ -64,7 +64,7 @@ def _add_demo_data(commands: argparse._SubParsersAction) -> None:
 
 
 def _demo_data(args: argparse.Namespace) -> int:
-    from otp_pipeline.lib.demo_data import generate_landing
+    from otp_pipeline.lib.demo.landing import generate_landing
 
     out = args.out or Path(os.environ.get("OTP_LANDING_DIR") or DEFAULT_LANDING_DIR)
     options = {"ref_dir": args.ref_dir} if args.ref_dir else {}
@@ -129,7 +129,7 @@ def _add_purge(commands: argparse._SubParsersAction) -> None:
 
 
 def _purge(args: argparse.Namespace) -> int:
-    from otp_pipeline.lib.retention import RetentionError, purge_before
+    from otp_pipeline.lib.operations.retention import RetentionError, purge_before
     from otp_pipeline.lib.warehouse import connect
 
     warehouse = args.warehouse or Path(

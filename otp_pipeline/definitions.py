@@ -8,12 +8,12 @@ from dagster_dbt import DbtCliResource
 
 from otp_pipeline.defs.ingestion import assets as ingestion
 from otp_pipeline.defs.jobs import monthly_pipeline
+from otp_pipeline.defs.operations.schedules import monthly_schedule
+from otp_pipeline.defs.operations.sensors import failure_alert, landing_sensor
 from otp_pipeline.defs.publication import assets as publication
 from otp_pipeline.defs.quality import assets as quality
 from otp_pipeline.defs.quality.checks import QUALITY_CHECKS
 from otp_pipeline.defs.resources import OtpSettings
-from otp_pipeline.defs.schedules import monthly_schedule
-from otp_pipeline.defs.sensors import failure_alert, landing_sensor
 from otp_pipeline.defs.transform import assets as transform
 from otp_pipeline.defs.transform.project import dbt_project
 

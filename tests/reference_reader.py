@@ -1,6 +1,6 @@
 """The feed reader as it was before its Arrow path (commit c3751cd), kept as a reference:
 `csv.reader` tokenizes every record and each value is trimmed in Python. The production
-reader (`otp_pipeline.lib.feed_reader`) must give the same rows, line numbers and errors
+reader (`otp_pipeline.lib.ingestion.reader`) must give the same rows, line numbers and errors
 (tests/reliability/test_reader_paths.py).
 """
 
@@ -13,7 +13,7 @@ import pyarrow as pa
 # What the two readers share (the header's reading, the result's shape) is imported: only
 # the reading of records is the reference's own.
 from otp_pipeline.lib.errors import StructuralError
-from otp_pipeline.lib.feed_reader import (
+from otp_pipeline.lib.ingestion.reader import (
     BATCH_ROWS,
     Malformed,
     ReadResult,

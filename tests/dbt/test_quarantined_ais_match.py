@@ -17,9 +17,9 @@ from feeds import (
     write_file,
 )
 
-from otp_pipeline.lib.landing import objectives_file
-from otp_pipeline.lib.monthly_load import load_month
-from otp_pipeline.lib.objectives import load_objectives, read_objectives
+from otp_pipeline.lib.ingestion.landing import objectives_file
+from otp_pipeline.lib.ingestion.monthly_load import load_month
+from otp_pipeline.lib.ingestion.objectives import load_objectives, read_objectives
 from otp_pipeline.lib.settings import IMILO, SI_PE
 from otp_pipeline.lib.thresholds import PROJECT_ROOT, dbt_vars
 from otp_pipeline.lib.warehouse import connect, region_codes

@@ -13,7 +13,7 @@ LOAD = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from otp_pipeline.lib.monthly_load import load_month
+    from otp_pipeline.lib.ingestion.monthly_load import load_month
     from otp_pipeline.lib.settings import SI_PE
     from otp_pipeline.lib.warehouse import connect
     with connect(Path(sys.argv[2])) as con:

@@ -11,7 +11,7 @@ Cost: dbt dominates a run (30-50 s), so the kills in one root are chained, and t
 reference is the first publication of the shared `published_month` fixture (an
 uninterrupted run of the same landing folder; later tests may republish it, its first
 publication then being its oldest vintage). A crash between the two renames of the swap is
-covered at library level by tests/lib/test_publication.py::
+covered at library level by tests/lib/publication/test_publication.py::
 test_crash_between_the_two_renames_is_repaired_by_next_publish.
 """
 
@@ -37,7 +37,7 @@ from reliability_helpers import (
     write_good_landing,
 )
 
-from otp_pipeline.lib.publication import TABLES, current_month_dirs
+from otp_pipeline.lib.publication.swap import TABLES, current_month_dirs
 
 RUN_TIMEOUT = 600.0
 FIRST_MART_BUILT = "OK created sql incremental model main.prescriptions_mensuelles"
@@ -53,7 +53,7 @@ HANG_IN_AIS_TRANSACTION = textwrap.dedent(
     """
     import json, sys, time
     from pathlib import Path
-    from otp_pipeline.lib import loader
+    from otp_pipeline.lib.ingestion import loader
 
     replace_month = loader._replace_month
 
@@ -75,7 +75,7 @@ RUN_CLI = "from otp_pipeline.cli import main\nsys.exit(main(['run', '--months', 
 # The load alone, from the landing folder argv[2] into the warehouse argv[3].
 LOAD_AIS = textwrap.dedent(
     """
-    from otp_pipeline.lib.monthly_load import load_month
+    from otp_pipeline.lib.ingestion.monthly_load import load_month
     from otp_pipeline.lib.settings import SI_PE
     from otp_pipeline.lib.warehouse import connect
     with connect(Path(sys.argv[3])) as con:
@@ -88,7 +88,7 @@ PUBLISH_AND_HANG = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from otp_pipeline.lib import publication
+    from otp_pipeline.lib.publication import swap as publication
     from otp_pipeline.lib.warehouse import connect
 
     warehouse, publish_dir, month = sys.argv[1:]
@@ -215,7 +215,7 @@ def test_publication_killed_mid_build_then_rerun_keeps_whole_months_and_no_lefto
 
 
 def test_load_killed_inside_its_transaction_leaves_the_previous_delivery_whole(tmp_path):
-    from otp_pipeline.lib.monthly_load import load_month
+    from otp_pipeline.lib.ingestion.monthly_load import load_month
     from otp_pipeline.lib.settings import SI_PE
     from otp_pipeline.lib.warehouse import connect
 

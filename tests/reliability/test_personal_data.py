@@ -18,8 +18,8 @@ from reliability_helpers import (
 )
 
 from otp_pipeline.cli import main
-from otp_pipeline.lib.monthly_load import load_month
-from otp_pipeline.lib.retention import RetentionError, purge_before, purged_months
+from otp_pipeline.lib.ingestion.monthly_load import load_month
+from otp_pipeline.lib.operations.retention import RetentionError, purge_before, purged_months
 from otp_pipeline.lib.settings import IMILO, SI_PE
 from otp_pipeline.lib.warehouse import connect
 
@@ -125,11 +125,11 @@ def test_dagster_ui_binds_to_localhost_only():
 # only constant identifiers (the contract's column and table names of settings.py /
 # publication.py) or fixed SQL fragments; values are always bound parameters.
 SQL_FSTRING_WHITELIST = {
-    "lib/loader.py": 3,  # feed.columns / feed.name: constants of settings.py
-    "lib/row_checks.py": 2,  # _q(<contract column>), reason constants, AGE_MIN/MAX
-    "lib/odd_values.py": 1,  # ODD_VALUE_RULES: fixed SQL per contract column
-    "lib/publication.py": 1,  # _quote(<TABLES column>), fixed order clause
-    "lib/retention.py": 2,  # FEED_TABLES: two constant table names
+    "lib/ingestion/loader.py": 3,  # feed.columns / feed.name: constants of settings.py
+    "lib/ingestion/row_checks.py": 2,  # _q(<contract column>), reason constants, AGE_MIN/MAX
+    "lib/ingestion/odd_values.py": 1,  # ODD_VALUE_RULES: fixed SQL per contract column
+    "lib/publication/swap.py": 1,  # _quote(<TABLES column>), fixed order clause
+    "lib/operations/retention.py": 2,  # FEED_TABLES: two constant table names
 }
 SQL_WORDS = re.compile(
     r"\b(select|insert\s+into|delete\s+from|update\s+\S+\s+set|drop\s+table"
@@ -159,4 +159,4 @@ def test_sql_is_never_formatted_from_file_content_or_names():
 
 
 # Landing entries that are symbolic links or folders are ignored and reported: see
-# tests/lib/test_landing_rules.py::test_stray_entries_are_ignored_and_logged.
+# tests/lib/ingestion/test_landing_rules.py::test_stray_entries_are_ignored_and_logged.

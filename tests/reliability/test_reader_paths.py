@@ -14,8 +14,8 @@ import reference_reader
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from otp_pipeline.lib import feed_reader
 from otp_pipeline.lib.errors import StructuralError
+from otp_pipeline.lib.ingestion import reader as feed_reader
 
 COLUMNS = ("a", "b", "c")
 REQUIRED = ("a", "b")

@@ -23,8 +23,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from otp_pipeline.lib.errors import StructuralError
-from otp_pipeline.lib.feed_reader import FIELD_LIMIT
-from otp_pipeline.lib.monthly_load import load_month
+from otp_pipeline.lib.ingestion.monthly_load import load_month
+from otp_pipeline.lib.ingestion.reader import FIELD_LIMIT
 from otp_pipeline.lib.settings import SI_PE
 from otp_pipeline.lib.warehouse import connect
 

@@ -10,9 +10,9 @@ from otp_pipeline.defs.partitions import (
 )
 from otp_pipeline.defs.resources import OtpSettings
 from otp_pipeline.lib.errors import StructuralError
-from otp_pipeline.lib.landing import objectives_file
-from otp_pipeline.lib.monthly_load import load_month
-from otp_pipeline.lib.objectives import load_objectives, read_objectives
+from otp_pipeline.lib.ingestion.landing import objectives_file
+from otp_pipeline.lib.ingestion.monthly_load import load_month
+from otp_pipeline.lib.ingestion.objectives import load_objectives, read_objectives
 from otp_pipeline.lib.settings import IMILO, SI_PE, Feed
 from otp_pipeline.lib.warehouse import BULK_WORK_CONFIG, connect, ensure_raw_schema, region_codes
 

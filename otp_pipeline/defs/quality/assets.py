@@ -26,7 +26,7 @@ def quality_report(context: dg.AssetExecutionContext, otp: OtpSettings) -> dg.Ma
     Runs after the GX checks on the facts and marts (they are blocking, so they finish
     first) and links the site; the checks themselves are on the assets they check.
     """
-    from otp_pipeline.lib.quality import quality_report_path  # GX is heavy: import on use
+    from otp_pipeline.lib.quality.runner import quality_report_path  # GX is heavy: import on use
 
     index = quality_report_path(otp.warehouse_path)
     context.log.info(f"Data Docs for {describe_months(*run_months(context))}: {index}")

@@ -30,11 +30,11 @@ import dagster as dg
 
 from otp_pipeline.defs.partitions import run_months
 from otp_pipeline.defs.resources import OtpSettings
-from otp_pipeline.lib.quality_suites import SuiteSpec, load_suites
+from otp_pipeline.lib.quality.suites import SuiteSpec, load_suites
 from otp_pipeline.lib.thresholds import DEFAULT_EXPECTATIONS_DIR
 
 if TYPE_CHECKING:
-    from otp_pipeline.lib.quality_results import SuiteResult
+    from otp_pipeline.lib.quality.results import SuiteResult
 
 
 def check_result(result: "SuiteResult") -> dg.AssetCheckResult:
@@ -119,7 +119,7 @@ def build_check(spec: SuiteSpec) -> dg.AssetChecksDefinition:
     )
     def _check(context: dg.AssetCheckExecutionContext, otp: OtpSettings) -> dg.AssetCheckResult:
         month, last_month = run_months(context)  # equal for a monthly run
-        from otp_pipeline.lib.quality import validate_suite  # GX and pandas: at run time
+        from otp_pipeline.lib.quality.runner import validate_suite  # GX and pandas: at run time
 
         result = validate_suite(
             otp.warehouse_path, spec.name, month, otp.expectations_path, last_month=last_month

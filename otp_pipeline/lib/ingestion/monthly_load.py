@@ -11,10 +11,10 @@ from pathlib import Path
 
 import duckdb
 
-from otp_pipeline.lib.decoding import sha256_of
 from otp_pipeline.lib.errors import StructuralError
-from otp_pipeline.lib.landing import log_ignored, scan_feed_folder, winning_delivery
-from otp_pipeline.lib.loader import DeliveryReport, load_delivery, loaded_delivery
+from otp_pipeline.lib.ingestion.decoding import sha256_of
+from otp_pipeline.lib.ingestion.landing import log_ignored, scan_feed_folder, winning_delivery
+from otp_pipeline.lib.ingestion.loader import DeliveryReport, load_delivery, loaded_delivery
 from otp_pipeline.lib.months import months_up_to
 from otp_pipeline.lib.settings import Feed
 from otp_pipeline.lib.warehouse import department_codes, ensure_raw_schema

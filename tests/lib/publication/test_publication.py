@@ -13,8 +13,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from otp_pipeline.lib import publication
-from otp_pipeline.lib.publication import (
+from otp_pipeline.lib.publication import swap as publication
+from otp_pipeline.lib.publication.swap import (
     TABLES,
     PersonalDataError,
     assert_no_personal_data,
@@ -271,7 +271,7 @@ def test_crash_between_the_two_renames_is_repaired_by_next_publish(marts, tmp_pa
         import os
         from datetime import datetime, UTC
         import duckdb
-        from otp_pipeline.lib import publication
+        from otp_pipeline.lib.publication import swap as publication
         real_rename = os.rename
         def rename(source, target):
             if os.path.basename(os.path.dirname(source)).startswith(".tmp-"):
@@ -365,7 +365,7 @@ def test_manifest_with_row_level_records_is_not_published(marts, tmp_path):
 
 
 def test_small_and_large_doubles_are_written_positionally_never_rounded():
-    from otp_pipeline.lib.publication import _csv_field
+    from otp_pipeline.lib.publication.swap import _csv_field
 
     assert _csv_field(1 / 12000) == "0.00008333333333333333"  # repr: 8.333333333333333e-05
     assert _csv_field(3e-05) == "0.00003"

@@ -35,7 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from otp_pipeline.lib.manifest import (
+from otp_pipeline.lib.publication.manifest import (
     PersonalDataError,
     assert_no_personal_data,
     finalize_manifest,
@@ -44,7 +44,7 @@ from otp_pipeline.lib.manifest import (
     write_durably,
     write_manifest,
 )
-from otp_pipeline.lib.report import write_report
+from otp_pipeline.lib.publication.report import write_report
 
 # The personal-data check lives with the manifest; callers import everything from here.
 __all__ = [

@@ -7,8 +7,8 @@ import pytest
 from feeds import IMILO_HEADER, SI_PE_HEADER, ais_row, imilo_row, query, write_file
 
 from otp_pipeline.lib.errors import StructuralError
-from otp_pipeline.lib.feed_reader import _trimmed
-from otp_pipeline.lib.monthly_load import load_month
+from otp_pipeline.lib.ingestion.monthly_load import load_month
+from otp_pipeline.lib.ingestion.reader import _trimmed
 from otp_pipeline.lib.settings import IMILO, SI_PE
 from otp_pipeline.lib.warehouse import connect
 
@@ -347,7 +347,7 @@ def test_imilo_feed_loads_with_iso_dates(landing, warehouse):
 
 @pytest.mark.parametrize("gz", [False, True], ids=["plain", "gzip"])
 def test_checksum_taken_while_decoding_is_the_sha256_of_the_file_as_delivered(landing, gz):
-    from otp_pipeline.lib.decoding import inspect_file, sha256_of
+    from otp_pipeline.lib.ingestion.decoding import inspect_file, sha256_of
 
     name = "ais_2021-01.csv" + (".gz" if gz else "")
     path = write_file(landing / "si_pe" / name, [SI_PE_HEADER, _ais(agence="Évry")],

@@ -2,11 +2,11 @@
 `expectations/` validated with Great Expectations.
 
 For a suite and a range (one month: the range from it to itself): read the range's rows
-from the warehouse with the suite's SQL into one compact frame (`quality_frames`), build
+from the warehouse with the suite's SQL into one compact frame (`frames`), build
 the GX suite (thresholds from `thresholds.yml`, `per` groups per value and month),
 validate the frame once in a GX file context rooted beside the warehouse, and return a
 plain `SuiteResult`. A range checks exactly what its months validated one by one would (see
-`quality_suites`), in one validation instead of one per month. Each validation is stored
+`suites`), in one validation instead of one per month. Each validation is stored
 and added to the Data Docs site of that context:
 `<warehouse dir>/gx/uncommitted/data_docs/local_site/index.html`.
 
@@ -21,8 +21,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from otp_pipeline.lib.quality_frames import read_frame, read_frames
-from otp_pipeline.lib.quality_results import (
+from otp_pipeline.lib.quality.frames import read_frame, read_frames
+from otp_pipeline.lib.quality.results import (
     SAMPLE_SIZE,
     ExpectationResult,
     SuiteResult,
@@ -30,7 +30,7 @@ from otp_pipeline.lib.quality_results import (
     month_quality_summary,
     plain_value,
 )
-from otp_pipeline.lib.quality_suites import (
+from otp_pipeline.lib.quality.suites import (
     MONTH_COLUMN,
     SuiteError,
     SuiteSpec,

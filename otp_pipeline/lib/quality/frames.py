@@ -25,8 +25,8 @@ aggregates never grow the process either.
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from otp_pipeline.lib.manifest import FORBIDDEN_COLUMNS
-from otp_pipeline.lib.quality_suites import SuiteError
+from otp_pipeline.lib.publication.manifest import FORBIDDEN_COLUMNS
+from otp_pipeline.lib.quality.suites import SuiteError
 from otp_pipeline.lib.warehouse import BULK_WORK_CONFIG, connect
 
 # Rows DuckDB hands over at a time: 128 Ki rows keep its own peak at x100 volume at 430 MB

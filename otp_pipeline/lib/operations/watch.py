@@ -7,9 +7,9 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from otp_pipeline.lib.decoding import sha256_of
 from otp_pipeline.lib.errors import StructuralError
-from otp_pipeline.lib.landing import scan_feed_folder, winning_delivery
+from otp_pipeline.lib.ingestion.decoding import sha256_of
+from otp_pipeline.lib.ingestion.landing import scan_feed_folder, winning_delivery
 from otp_pipeline.lib.months import month_index
 from otp_pipeline.lib.settings import FEEDS, FIRST_MONTH
 

@@ -7,17 +7,17 @@ from datetime import UTC, date, datetime
 import duckdb
 import pyarrow as pa
 
-from otp_pipeline.lib.decoding import inspect_file, open_text
 from otp_pipeline.lib.errors import StructuralError
-from otp_pipeline.lib.feed_reader import ReadResult, read_batches
-from otp_pipeline.lib.landing import Delivery
-from otp_pipeline.lib.months import month_from_index, month_index, parse_month
-from otp_pipeline.lib.odd_values import (
+from otp_pipeline.lib.ingestion.decoding import inspect_file, open_text
+from otp_pipeline.lib.ingestion.landing import Delivery
+from otp_pipeline.lib.ingestion.odd_values import (
     INVALID_PRESCRIPTEUR_SQL,
     odd_value_parameters,
     odd_values_sql,
 )
-from otp_pipeline.lib.row_checks import check_parameters, checked_rows_sql, raw_insert_sql
+from otp_pipeline.lib.ingestion.reader import ReadResult, read_batches
+from otp_pipeline.lib.ingestion.row_checks import check_parameters, checked_rows_sql, raw_insert_sql
+from otp_pipeline.lib.months import month_from_index, month_index, parse_month
 from otp_pipeline.lib.settings import Feed
 
 

@@ -9,8 +9,8 @@ import dagster as dg
 import yaml
 
 from otp_pipeline.defs.ingestion.assets import si_pe
+from otp_pipeline.defs.operations.sensors import alert_text, failure_alert
 from otp_pipeline.defs.resources import OtpSettings
-from otp_pipeline.defs.sensors import alert_text, failure_alert
 from otp_pipeline.lib.thresholds import PROJECT_ROOT
 from otp_pipeline.runner import RANGE_END, RANGE_START
 

@@ -6,8 +6,8 @@ import pytest
 from feeds import OBJECTIVES_HEADER, query, write_file
 
 from otp_pipeline.lib.errors import StructuralError
-from otp_pipeline.lib.landing import objectives_file
-from otp_pipeline.lib.objectives import load_objectives, read_objectives
+from otp_pipeline.lib.ingestion.landing import objectives_file
+from otp_pipeline.lib.ingestion.objectives import load_objectives, read_objectives
 from otp_pipeline.lib.warehouse import connect, ensure_raw_schema, region_codes
 
 

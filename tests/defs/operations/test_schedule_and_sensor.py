@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 from feeds import IMILO_HEADER, SI_PE_HEADER, ais_row, imilo_row, write_file
 
+from otp_pipeline.defs.operations.schedules import monthly_schedule
+from otp_pipeline.defs.operations.sensors import landing_sensor
 from otp_pipeline.defs.resources import OtpSettings
-from otp_pipeline.defs.schedules import monthly_schedule
-from otp_pipeline.defs.sensors import landing_sensor
-from otp_pipeline.lib.delivery_watch import plan_runs
+from otp_pipeline.lib.operations.watch import plan_runs
 
 
 def test_schedule_tick_requests_the_previous_month():

@@ -2,7 +2,7 @@
 
 Geography comes from the shipped INSEE referential; volumes, seasons, ages and code mixes
 are hard-coded approximations of 2021 (see ../shared/ref/README.md). Nothing here writes
-files: `demo_data` turns these prescriptions into landing files.
+files: `landing` turns these prescriptions into landing files.
 """
 
 import csv

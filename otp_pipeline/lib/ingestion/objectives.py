@@ -9,9 +9,9 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from otp_pipeline.lib.decoding import inspect_file, open_text
 from otp_pipeline.lib.errors import StructuralError
-from otp_pipeline.lib.feed_reader import header_positions
+from otp_pipeline.lib.ingestion.decoding import inspect_file, open_text
+from otp_pipeline.lib.ingestion.reader import header_positions
 from otp_pipeline.lib.months import MONTH_PATTERN, month_index
 from otp_pipeline.lib.settings import OBJECTIVES_COLUMNS
 

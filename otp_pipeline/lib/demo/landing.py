@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from random import Random
 
-from otp_pipeline.lib.demo_population import (
+from otp_pipeline.lib.demo.population import (
     AIS_AGE_BANDS,
     AIS_PER_MONTH,
     AIS_STATUTS,

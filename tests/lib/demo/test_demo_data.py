@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from otp_pipeline.cli import main, parse_months
-from otp_pipeline.lib.demo_data import generate_landing
-from otp_pipeline.lib.demo_population import (
+from otp_pipeline.lib.demo.landing import generate_landing
+from otp_pipeline.lib.demo.population import (
     BADLY_FILLED_REGIONS,
     DEFAULT_REF_DIR,
     IMILO_PER_MONTH,

@@ -10,8 +10,8 @@ import dagster as dg
 from otp_pipeline.defs.jobs import monthly_pipeline
 from otp_pipeline.defs.partitions import describe_months
 from otp_pipeline.defs.resources import OtpSettings
-from otp_pipeline.lib.delivery_watch import plan_runs
-from otp_pipeline.lib.publication import current_month_dirs
+from otp_pipeline.lib.operations.watch import plan_runs
+from otp_pipeline.lib.publication.swap import current_month_dirs
 
 
 @dg.sensor(

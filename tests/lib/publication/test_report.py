@@ -13,17 +13,17 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from otp_pipeline.lib.manifest import REPORT_NAME
-from otp_pipeline.lib.publication import (
+from otp_pipeline.lib.publication.charts import NNBSP
+from otp_pipeline.lib.publication.manifest import REPORT_NAME
+from otp_pipeline.lib.publication.report import render_report
+from otp_pipeline.lib.publication.swap import (
     TABLES,
     PersonalDataError,
     assert_no_personal_data,
     publish_month,
 )
-from otp_pipeline.lib.report import render_report
-from otp_pipeline.lib.report_charts import NNBSP
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
 CHROMIUM = Path("/usr/bin/chromium")
 MONTH = "2021-03"
 NOW = datetime(2021, 4, 15, 12, 0, 0, tzinfo=UTC)

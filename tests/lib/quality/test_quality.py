@@ -17,8 +17,9 @@ from datetime import date
 import duckdb
 import pytest
 
-from otp_pipeline.lib.manifest import FORBIDDEN_COLUMNS
-from otp_pipeline.lib.quality import (
+from otp_pipeline.lib.publication.manifest import FORBIDDEN_COLUMNS
+from otp_pipeline.lib.quality.frames import read_frames
+from otp_pipeline.lib.quality.runner import (
     SuiteError,
     month_quality_summary,
     quality_report_path,
@@ -27,8 +28,7 @@ from otp_pipeline.lib.quality import (
     validate_month,
     validate_suite,
 )
-from otp_pipeline.lib.quality_frames import read_frames
-from otp_pipeline.lib.quality_suites import load_suite, load_suites, query_parameters
+from otp_pipeline.lib.quality.suites import load_suite, load_suites, query_parameters
 from otp_pipeline.lib.thresholds import DEFAULT_EXPECTATIONS_DIR, load_thresholds
 from otp_pipeline.lib.warehouse import connect
 

@@ -7,8 +7,8 @@ import pytest
 from feeds import SI_PE_HEADER, ais_row, query, write_file
 
 from otp_pipeline.lib.errors import StructuralError
-from otp_pipeline.lib.landing import scan_feed_folder, winning_delivery
-from otp_pipeline.lib.monthly_load import load_month
+from otp_pipeline.lib.ingestion.landing import scan_feed_folder, winning_delivery
+from otp_pipeline.lib.ingestion.monthly_load import load_month
 from otp_pipeline.lib.settings import SI_PE
 from otp_pipeline.lib.warehouse import connect
 
