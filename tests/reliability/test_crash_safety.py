@@ -37,7 +37,8 @@ from reliability_helpers import (
     write_good_landing,
 )
 
-from otp_pipeline.lib.publication.swap import TABLES, current_month_dirs
+from otp_pipeline.lib.publication.swap import current_month_dirs
+from otp_pipeline.lib.publication.tables import TABLES
 
 RUN_TIMEOUT = 600.0
 FIRST_MART_BUILT = "OK created sql incremental model main.prescriptions_mensuelles"

@@ -123,12 +123,12 @@ def test_dagster_ui_binds_to_localhost_only():
 
 # Every f-string of the package that builds SQL, and why its `{}` is safe: each formats
 # only constant identifiers (the contract's column and table names of settings.py /
-# publication.py) or fixed SQL fragments; values are always bound parameters.
+# publication/tables.py) or fixed SQL fragments; values are always bound parameters.
 SQL_FSTRING_WHITELIST = {
     "lib/ingestion/loader.py": 3,  # feed.columns / feed.name: constants of settings.py
     "lib/ingestion/row_checks.py": 2,  # _q(<contract column>), reason constants, AGE_MIN/MAX
     "lib/ingestion/odd_values.py": 1,  # ODD_VALUE_RULES: fixed SQL per contract column
-    "lib/publication/swap.py": 1,  # _quote(<TABLES column>), fixed order clause
+    "lib/publication/tables.py": 1,  # _quote(<TABLES column>), fixed order clause
     "lib/operations/retention.py": 2,  # FEED_TABLES: two constant table names
 }
 SQL_WORDS = re.compile(

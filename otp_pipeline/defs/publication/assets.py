@@ -12,12 +12,9 @@ from otp_pipeline.defs.partitions import (
 from otp_pipeline.defs.quality.checks import CHECKED_ASSET_KEYS
 from otp_pipeline.defs.resources import OtpSettings
 from otp_pipeline.lib.months import months_between
-from otp_pipeline.lib.publication.manifest_content import (
-    code_version,
-    objectives_file,
-    source_files,
-)
-from otp_pipeline.lib.publication.swap import TABLES, publish_month
+from otp_pipeline.lib.publication.manifest import code_version, objectives_file, source_files
+from otp_pipeline.lib.publication.swap import publish_month
+from otp_pipeline.lib.publication.tables import TABLES
 from otp_pipeline.lib.warehouse import connect
 
 # The marts it publishes, and the facts the blocking GX checks are on: a failed blocking

@@ -1,18 +1,25 @@
 """What a published month folder declares and may hold (contract §7).
 
-Its `manifest.json` (time stamps, writing, reading), the name its vintage gets once it is
-replaced, and the check that it holds aggregates only.
+Its `manifest.json` (time stamps, the files and code version it was computed from, writing,
+reading), the name its vintage gets once it is replaced, and the check that it holds
+aggregates only.
 """
 
 import csv
 import json
 import logging
-import os
+import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 
+import duckdb
 import pyarrow.parquet as pq
+
+from otp_pipeline import __version__
+from otp_pipeline.lib.paths import PROJECT_ROOT
+from otp_pipeline.lib.publication.durable import write_durably
 
 MANIFEST_NAME = "manifest.json"
 REPORT_NAME = "rapport.html"  # the month's report (otp_pipeline/lib/publication/report.py)
@@ -56,16 +63,6 @@ def finalize_manifest(
         if key in manifest and manifest[key] != month:
             raise ValueError(f"manifest says {key}={manifest[key]!r}, publishing {month}")
     return {**manifest, "produced_at": produced_at, "tables": dict(row_counts)}
-
-
-def write_durably(path: Path, data: bytes) -> Path:
-    """Write `data` to `path` and flush it to disk before returning: a month is swapped in
-    only once every file in it would survive a power cut."""
-    with open(path, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    return Path(path)
 
 
 def write_manifest(folder: Path, manifest: dict) -> Path:
@@ -153,3 +150,53 @@ def _json_keys(value: object) -> Iterator[str]:
     elif isinstance(value, list):
         for item in value:
             yield from _json_keys(item)
+
+
+@cache
+def code_version() -> str:
+    """The package version, and the git commit when the code runs from a clone."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"], cwd=PROJECT_ROOT, capture_output=True,
+            text=True, timeout=5, check=True,
+        ).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return __version__
+    return f"{__version__}+g{commit}"
+
+
+def source_files(con: duckdb.DuckDBPyConnection, month: str) -> list[dict]:
+    """Every delivery file a month's figures are computed from: both sources, 2021-01 to M."""
+    rows = con.execute(
+        """
+        select source, mois, source_file, revision, sha256, encoding, rows_read, rows_loaded,
+               rows_quarantined, rows_duplicates, quarantine_reasons,
+               invalid_type_prescripteur, odd_values
+        from raw.deliveries
+        where mois <= $month
+        order by source, mois
+        """,
+        {"month": month},
+    ).fetchall()
+    files = []
+    for row in rows:
+        (source, mois, name, revision, sha256, encoding, read, loaded, quarantined,
+         duplicates, reasons, invalid, odd) = row  # fmt: skip
+        files.append(
+            {
+                "source": source, "mois": mois, "file": name, "revision": revision,
+                "sha256": sha256, "encoding": encoding, "rows_read": read,
+                "rows_loaded": loaded, "rows_quarantined": quarantined,
+                "rows_duplicates": duplicates, "quarantine_reasons": json.loads(reasons),
+                "invalid_type_prescripteur": json.loads(invalid),
+                "odd_values": json.loads(odd),
+            }
+        )  # fmt: skip
+    return files
+
+
+def objectives_file(con: duckdb.DuckDBPyConnection) -> dict | None:
+    [row] = con.execute(
+        "select any_value(source_file), any_value(sha256), count(*) from raw.objectifs_otp"
+    ).fetchall()
+    return {"file": row[0], "sha256": row[1], "periods": row[2]} if row[2] else None

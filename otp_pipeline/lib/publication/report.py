@@ -17,7 +17,8 @@ import pyarrow.parquet as pq
 
 from otp_pipeline.lib.publication import charts
 from otp_pipeline.lib.publication.charts import INDICATEURS, fr_dec, fr_int, fr_pct
-from otp_pipeline.lib.publication.manifest import REPORT_NAME, write_durably
+from otp_pipeline.lib.publication.durable import write_durably
+from otp_pipeline.lib.publication.manifest import REPORT_NAME
 from otp_pipeline.lib.thresholds import load_thresholds
 
 MOIS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",

@@ -14,13 +14,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from otp_pipeline.lib.publication import swap as publication
-from otp_pipeline.lib.publication.swap import (
-    TABLES,
-    PersonalDataError,
-    assert_no_personal_data,
-    current_month_dirs,
-    publish_month,
-)
+from otp_pipeline.lib.publication.manifest import PersonalDataError, assert_no_personal_data
+from otp_pipeline.lib.publication.swap import current_month_dirs, publish_month
+from otp_pipeline.lib.publication.tables import TABLES
 
 MONTH = "2021-03"
 FIRST = datetime(2021, 4, 15, 12, 0, 0, tzinfo=UTC)
@@ -365,7 +361,7 @@ def test_manifest_with_row_level_records_is_not_published(marts, tmp_path):
 
 
 def test_small_and_large_doubles_are_written_positionally_never_rounded():
-    from otp_pipeline.lib.publication.swap import _csv_field
+    from otp_pipeline.lib.publication.tables import _csv_field
 
     assert _csv_field(1 / 12000) == "0.00008333333333333333"  # repr: 8.333333333333333e-05
     assert _csv_field(3e-05) == "0.00003"

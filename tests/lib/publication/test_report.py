@@ -14,14 +14,14 @@ import pyarrow.parquet as pq
 import pytest
 
 from otp_pipeline.lib.publication.charts import NNBSP
-from otp_pipeline.lib.publication.manifest import REPORT_NAME
-from otp_pipeline.lib.publication.report import render_report
-from otp_pipeline.lib.publication.swap import (
-    TABLES,
+from otp_pipeline.lib.publication.manifest import (
+    REPORT_NAME,
     PersonalDataError,
     assert_no_personal_data,
-    publish_month,
 )
+from otp_pipeline.lib.publication.report import render_report
+from otp_pipeline.lib.publication.swap import publish_month
+from otp_pipeline.lib.publication.tables import TABLES
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 CHROMIUM = Path("/usr/bin/chromium")
