@@ -5,6 +5,8 @@ from pathlib import Path
 
 import duckdb
 
+from otp_pipeline.lib.paths import REFERENTIAL_DIR
+
 SI_PE_HEADER = (
     "id_ais;id_individu;date_naissance;code_departement;code_agence;type_prescripteur;"
     "code_structure_prescriptrice;date_prescription;date_entree;statut;formacode;code_rome;"
@@ -58,3 +60,13 @@ def write_file(path: Path, lines: list[str], encoding="utf-8", bom=False, gz=Fal
 def query(warehouse: Path, sql: str, params=None) -> list[tuple]:
     with duckdb.connect(str(warehouse)) as con:
         return con.execute(sql, params or {}).fetchall()
+
+
+def create_rome_seed(con: duckdb.DuckDBPyConnection) -> None:
+    """The dbt seed main.ref_rome_domaines, from the shipped file, for warehouses built by
+    hand (the GX suites read its labels)."""
+    con.execute(
+        "create or replace table main.ref_rome_domaines as select * from read_csv(?, delim=';',"
+        " header=true, all_varchar=true)",
+        [str(REFERENTIAL_DIR / "ref_rome_domaines.csv")],
+    )

@@ -76,6 +76,7 @@ SI_PE = Feed(
         "code_departement",
         "type_prescripteur",
         "statut",
+        "code_rome",
         "type_formation",
         "financeur",
     ),
@@ -119,7 +120,7 @@ IMILO = Feed(
     date_format="%Y-%m-%d",
     date_pattern=r"[0-9]{4}-[0-9]{2}-[0-9]{2}",
     encodings=("utf-8",),
-    upper_columns=("code_departement", "statut", "type_formation"),
+    upper_columns=("code_departement", "statut", "code_rome", "type_formation"),
     optional_code_columns=("formacode", "code_rome", "type_formation"),
 )
 

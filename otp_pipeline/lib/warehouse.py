@@ -100,9 +100,9 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(sql_text("raw_schema.sql"))
 
 
-def _referential_codes(file_name: str, column: str) -> frozenset[str]:
+def _referential_codes(file_name: str, column: str, delimiter: str = ",") -> frozenset[str]:
     with open(REFERENTIAL_DIR / file_name, encoding="utf-8", newline="") as handle:
-        return frozenset(row[column] for row in csv.DictReader(handle))
+        return frozenset(row[column] for row in csv.DictReader(handle, delimiter=delimiter))
 
 
 def department_codes() -> frozenset[str]:
@@ -113,3 +113,8 @@ def department_codes() -> frozenset[str]:
 def region_codes() -> frozenset[str]:
     """Every `REG` of the shipped INSEE referential (COG 2024)."""
     return _referential_codes("ref_regions.csv", "REG")
+
+
+def rome_domain_codes() -> frozenset[str]:
+    """Every `code` of the shipped ROME referential: the 14 grands domaines, `A` to `N`."""
+    return _referential_codes("ref_rome_domaines.csv", "code", delimiter=";")

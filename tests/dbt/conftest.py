@@ -17,15 +17,26 @@ from otp_fixture import (
     OBJECTIFS_ROWS_V2,
     SI_PE_ROWS,
     SI_PE_ROWS_JANVIER_R2,
+    formation,
 )
 
+from otp_pipeline.lib.ingestion.codes import simple_upper
 from otp_pipeline.lib.thresholds import PROJECT_ROOT, dbt_vars
 from otp_pipeline.lib.warehouse import ensure_raw_schema
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 DBT_EXECUTABLE = Path(sys.executable).parent / "dbt"
 
-MARTS = ("prescriptions_mensuelles", "suivi_otp", "qualite_prescripteur")
+MARTS = (
+    "prescriptions_mensuelles", "suivi_otp", "qualite_prescripteur",
+    "prescriptions_par_formation", "projection_otp",
+)  # fmt: skip
+
+
+def _formation_as_loaded(row_id: str) -> tuple[str | None, str | None]:
+    """type_formation and code_rome as ingestion stores them: trimmed, upper-cased, null
+    when empty (otp_pipeline/lib/ingestion/row_checks.py)."""
+    return tuple(simple_upper(value.strip()) or None for value in formation(row_id))
 
 
 def load_raw(con: duckdb.DuckDBPyConnection, si_pe_rows, imilo_rows, objectifs_rows) -> None:
@@ -35,19 +46,25 @@ def load_raw(con: duckdb.DuckDBPyConnection, si_pe_rows, imilo_rows, objectifs_r
     con.execute("delete from raw.objectifs_otp")
     con.executemany(
         "insert into raw.si_pe (mois, id_ais, date_naissance, code_departement,"
-        " type_prescripteur, date_prescription, date_entree, statut, id_individu,"
-        " source_file, revision, sha256, line_number, loaded_at)"
-        " values (?, ?, ?, ?, ?, ?, ?, ?, 'IND-' || ?, 'ais_' || ? || '.csv', 1, 'sha', ?,"
-        " now())",
-        [(*row, row[1], row[0], line) for line, row in enumerate(si_pe_rows, start=2)],
+        " type_prescripteur, date_prescription, date_entree, statut, type_formation,"
+        " code_rome, id_individu, source_file, revision, sha256, line_number, loaded_at)"
+        " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'IND-' || ?, 'ais_' || ? || '.csv', 1, 'sha',"
+        " ?, now())",
+        [
+            (*row, *_formation_as_loaded(row[1]), row[1], row[0], line)
+            for line, row in enumerate(si_pe_rows, start=2)
+        ],  # fmt: skip
     )
     con.executemany(
         "insert into raw.imilo (mois, id_prescription, date_naissance, code_departement,"
-        " date_prescription, date_entree, statut, numero_ais, id_jeune, code_mission_locale,"
-        " source_file, revision, sha256, line_number, loaded_at)"
-        " values (?, ?, ?, ?, ?, ?, ?, ?, 'JEUNE-' || ?, 'ML-TEST',"
+        " date_prescription, date_entree, statut, numero_ais, type_formation, code_rome,"
+        " id_jeune, code_mission_locale, source_file, revision, sha256, line_number, loaded_at)"
+        " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'JEUNE-' || ?, 'ML-TEST',"
         " 'imilo_' || ? || '.csv', 1, 'sha', ?, now())",
-        [(*row, row[1], row[0], line) for line, row in enumerate(imilo_rows, start=2)],
+        [
+            (*row, *_formation_as_loaded(row[1]), row[1], row[0], line)
+            for line, row in enumerate(imilo_rows, start=2)
+        ],  # fmt: skip
     )
     con.executemany(
         "insert into raw.objectifs_otp values"
@@ -102,7 +119,8 @@ def read_marts(warehouse: Path) -> dict:
         }
 
 
-@pytest.fixture(scope="module")
+# Session-wide: test_dbt_marts.py and test_dbt_steering.py read the same builds.
+@pytest.fixture(scope="session")
 def warehouse_runs(tmp_path_factory) -> dict:
     """Build 2021-01, 2021-02, 2021-03 in turn, then January again after its revision.
 

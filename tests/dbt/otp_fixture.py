@@ -75,3 +75,35 @@ OBJECTIFS_ROWS_V2 = [
     ("84", "2021-03", "2021-12", 100, 40, 50, 20),
     ("94", "2021-02", "2021-12", 12, 5, 6, 6),
 ]
+
+# type_formation and code_rome of each row, as delivered (contract §8); rows not listed
+# carry QUALIFIANTE and M1607 (grand domaine M). Read as:
+#   P01 ` pre_qualifiante `, `j1501` → PRE_QUALIFIANTE, J (trimmed, upper-cased)
+#   P02 empty, `J15` → NON_RENSEIGNE, NON_RENSEIGNE (too short)
+#   P04 `CERTIFIANTE`, `Z1234` → NON_RENSEIGNE, NON_RENSEIGNE (Z is no grand domaine)
+#   P08 PRE_QUALIFIANTE, I1604 → I: entered in March from January's file
+#   AIS-F01 F1603 → F, and its matched I-Milo row I03 `J 1501` → NON_RENSEIGNE: each
+#       side of a pair with its own row's domain
+#   AIS-F04 H2913 and I06 `qualifiante`, `h2913` → QUALIFIANTE, H on both sides
+#   M10 AUTRE, N1103 → AUTRE, N
+#   M12 `ı1304` (dotless i): Unicode's simple upper-case mapping gives I1304 → I
+#   I11 empty, empty → NON_RENSEIGNE, NON_RENSEIGNE
+FORMATION_DEFAUT = ("QUALIFIANTE", "M1607")
+FORMATIONS = {
+    "P01": (" pre_qualifiante ", "j1501"),
+    "P02": ("", "J15"),
+    "P04": ("CERTIFIANTE", "Z1234"),
+    "P08": ("PRE_QUALIFIANTE", "I1604"),
+    "AIS-F01": ("QUALIFIANTE", "F1603"),
+    "I03": ("PRE_QUALIFIANTE", "J 1501"),
+    "AIS-F04": ("QUALIFIANTE", "H2913"),
+    "I06": ("qualifiante", "h2913"),
+    "M10": ("AUTRE", "N1103"),
+    "M12": ("QUALIFIANTE", "\u01311304"),
+    "I11": ("", ""),
+}
+
+
+def formation(row_id: str) -> tuple[str, str]:
+    """(type_formation, code_rome) of a fixture row, as delivered."""
+    return FORMATIONS.get(row_id, FORMATION_DEFAUT)

@@ -13,7 +13,7 @@ import dagster as dg
 import pyarrow.parquet as pq
 import pytest
 from feeds import IMILO_HEADER, OBJECTIVES_HEADER, SI_PE_HEADER, ais_row, imilo_row, write_file
-from otp_fixture import IMILO_ROWS, OBJECTIFS_ROWS, SI_PE_ROWS
+from otp_fixture import IMILO_ROWS, OBJECTIFS_ROWS, SI_PE_ROWS, formation
 from test_dbt_marts import COLUMNS, EXPECTED
 
 from otp_pipeline.definitions import defs
@@ -32,13 +32,14 @@ def write_fixture_landing(landing) -> None:
         ais = [
             ais_row(id_ais=r[1], individu=f"IND-{r[1]}", naissance=_dmy(r[2]), departement=r[3],
                     prescripteur=r[4] or "", prescription=_dmy(r[5]), entree=_dmy(r[6]),
-                    statut=r[7])
+                    statut=r[7], type_formation=formation(r[1])[0], rome=formation(r[1])[1])
             for r in SI_PE_ROWS if r[0] == month
         ]  # fmt: skip
         write_file(landing / "si_pe" / f"ais_{month}.csv", [SI_PE_HEADER, *ais])
         milo = [
             imilo_row(id_prescription=r[1], jeune=f"J-{r[1]}", naissance=r[2], departement=r[3],
-                      prescription=r[4], entree=r[5] or "", statut=r[6], numero_ais=r[7] or "")
+                      prescription=r[4], entree=r[5] or "", statut=r[6], numero_ais=r[7] or "",
+                      type_formation=formation(r[1])[0], rome=formation(r[1])[1])
             for r in IMILO_ROWS if r[0] == month
         ]  # fmt: skip
         write_file(landing / "imilo" / f"imilo_{month}.csv", [IMILO_HEADER, *milo])
@@ -54,9 +55,12 @@ def run_month(settings: OtpSettings, month: str, instance) -> dg.ExecuteInProces
 
 
 def _typed(table: str, row: list[str]) -> tuple:
+    """A CSV row as typed values. A null is an empty field (§7); no published text is ever
+    empty (an empty string would be written `""`), so an empty field is a null of any type
+    (libelle_domaine of NON_RENSEIGNE, §8)."""
     cast = {"BIGINT": int, "DOUBLE": float, "VARCHAR": str}
     return tuple(
-        None if value == "" and kind != "VARCHAR" else cast[kind](value)
+        None if value == "" else cast[kind](value)
         for value, (_, kind) in zip(row, COLUMNS[table], strict=True)
     )
 

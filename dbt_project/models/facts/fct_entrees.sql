@@ -18,7 +18,10 @@ final as (
         age,
         tranche_age,
         numero_ais,
-        mois_fichier_ais_apparie
+        mois_fichier_ais_apparie,
+        type_formation,
+        domaine_professionnel,
+        libelle_domaine
     from entrees
 )
 

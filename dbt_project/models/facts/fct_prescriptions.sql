@@ -24,7 +24,10 @@ final as (
         statut,
         est_prescription,
         est_entree,
-        numero_ais
+        numero_ais,
+        type_formation,
+        domaine_professionnel,
+        libelle_domaine
     from prescriptions
 )
 

@@ -36,7 +36,10 @@ matched as (
         entrees.tranche_age,
         entrees.statut,
         entrees.numero_ais,
-        entrees_si_pe.mois_fichier_ais_apparie
+        entrees_si_pe.mois_fichier_ais_apparie,
+        entrees.type_formation,
+        entrees.domaine_professionnel,
+        entrees.libelle_domaine
     from entrees
     left join entrees_si_pe
         on

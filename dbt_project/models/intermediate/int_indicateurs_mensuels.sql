@@ -22,7 +22,10 @@ prescriptions_par_fichier as (
         count(*) filter (
             where source = 'SI_PE' and type_prescripteur = 'PE' and age < 30
         ) as nb_pe_moins_30,
-        count(*) filter (where source = 'IMILO' and age < 26) as nb_ml_moins_26
+        count(*) filter (where source = 'IMILO' and age < 26) as nb_ml_moins_26,
+        count(*) filter (
+            where source = 'SI_PE' and reseau_prescripteur = 'NON_RENSEIGNE' and age < 30
+        ) as nb_non_renseigne_moins_30
     from prescriptions
     where est_prescription
     group by mois, mois_fichier, code_region
@@ -100,12 +103,29 @@ prescriptions_ml_moins_26 as (
     having sum(nb_ml_moins_26) > 0
 ),
 
+-- Not an indicator of the contract: the si_pe prescriptions of under-30s whose prescriber
+-- is not filled (empty or invalid), matched by an I-Milo row or not. projection_otp adds
+-- them to PRESCRIPTIONS_PE_MOINS_30 for its upper bound (contract §8).
+si_pe_non_renseigne_moins_30 as (
+    select
+        mois_calcul,
+        mois,
+        code_region,
+        'SI_PE_NON_RENSEIGNE_MOINS_30' as indicateur,
+        cast(sum(nb_non_renseigne_moins_30) as bigint) as valeur
+    from prescriptions_connues
+    group by mois_calcul, mois, code_region
+    having sum(nb_non_renseigne_moins_30) > 0
+),
+
 final as (
     select * from entrees_moins_30
     union all
     select * from prescriptions_pe_moins_30
     union all
     select * from prescriptions_ml_moins_26
+    union all
+    select * from si_pe_non_renseigne_moins_30
 )
 
 select * from final

@@ -16,6 +16,10 @@ regions as (
     select * from {{ ref('ref_regions') }}
 ),
 
+domaines as (
+    select * from {{ ref('ref_rome_domaines') }}
+),
+
 si_pe_aligned as (
     select
         'SI_PE' as source,
@@ -32,7 +36,9 @@ si_pe_aligned as (
         ) as prescripteur_renseigne,
         code_structure_prescriptrice as code_structure,
         statut,
-        cast(null as varchar) as numero_ais
+        cast(null as varchar) as numero_ais,
+        type_formation,
+        code_rome
     from si_pe
 ),
 
@@ -50,7 +56,9 @@ imilo_aligned as (
         true as prescripteur_renseigne,
         code_mission_locale as code_structure,
         statut,
-        numero_ais
+        numero_ais,
+        type_formation,
+        code_rome
     from imilo
 ),
 
@@ -83,7 +91,19 @@ derived as (
         end as reseau_prescripteur,
         statut <> 'ANNULEE' as est_prescription,
         -- An ENTREE without date_entree is a prescription, not an entry.
-        statut in ('ENTREE', 'ABANDON') and date_entree is not null as est_entree
+        statut in ('ENTREE', 'ABANDON') and date_entree is not null as est_entree,
+        -- Contract §8: the three types as given (upper-cased), anything else not filled.
+        case
+            when upper(type_formation) in ('QUALIFIANTE', 'PRE_QUALIFIANTE', 'AUTRE')
+                then upper(type_formation)
+            else 'NON_RENSEIGNE'
+        end as type_formation_lu,
+        -- Contract §8: the grand domaine is the first character of a code of exactly one
+        -- character and four ASCII digits, when that character is a code of the ROME
+        -- referential (joined below); only the shape is checked.
+        case
+            when regexp_full_match(code_rome, '.[0-9]{4}') then left(upper(code_rome), 1)
+        end as lettre_rome
     from unioned
 ),
 
@@ -110,7 +130,10 @@ final as (
         derived.statut,
         derived.est_prescription,
         derived.est_entree,
-        derived.numero_ais
+        derived.numero_ais,
+        derived.type_formation_lu as type_formation,
+        coalesce(domaines.code, 'NON_RENSEIGNE') as domaine_professionnel,
+        domaines.libelle as libelle_domaine
     from derived
     -- Left joins: a department missing from the referential surfaces as a null region
     -- (not_null tests) instead of silently dropping rows.
@@ -118,6 +141,8 @@ final as (
         on derived.code_departement = departements.dep
     left join regions
         on departements.reg = regions.reg
+    left join domaines
+        on derived.lettre_rome = domaines.code
 )
 
 select * from final

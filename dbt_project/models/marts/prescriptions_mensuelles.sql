@@ -16,52 +16,10 @@ mois_calcules as (
     {{ run_months() }}
 ),
 
--- Each source on its own: a matched pair is counted under both sources here.
--- Only the files of months up to M (contract §2), for each month M of the run.
-comptes as (
-    select
-        mois_calcules.mois_calcul as mois,
-        prescriptions.code_region,
-        prescriptions.libelle_region,
-        prescriptions.source,
-        prescriptions.reseau_prescripteur,
-        prescriptions.tranche_age,
-        1 as est_prescription,
-        0 as est_entree
-    from prescriptions
-    inner join mois_calcules
-        on prescriptions.mois = mois_calcules.mois_calcul
-    where
-        prescriptions.mois_fichier <= mois_calcules.mois_calcul
-        and prescriptions.est_prescription
-    union all
-    select
-        mois_calcules.mois_calcul as mois,
-        entrees.code_region,
-        entrees.libelle_region,
-        entrees.source,
-        entrees.reseau_prescripteur,
-        entrees.tranche_age,
-        0 as est_prescription,
-        1 as est_entree
-    from entrees
-    inner join mois_calcules
-        on entrees.mois_entree = mois_calcules.mois_calcul
-    where entrees.mois_fichier <= mois_calcules.mois_calcul
-),
-
+-- Counted as contract §5 and §7 say, by network (macros/monthly_counts.sql, shared with
+-- prescriptions_par_formation so that the two tables add up alike).
 par_combinaison as (
-    select
-        mois,
-        code_region,
-        libelle_region,
-        source,
-        reseau_prescripteur,
-        tranche_age,
-        cast(sum(est_prescription) as bigint) as nb_prescriptions,
-        cast(sum(est_entree) as bigint) as nb_entrees
-    from comptes
-    group by mois, code_region, libelle_region, source, reseau_prescripteur, tranche_age
+    {{ monthly_counts(['reseau_prescripteur']) }}
 ),
 
 final as (

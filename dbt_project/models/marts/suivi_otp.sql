@@ -32,16 +32,8 @@ periodes_en_cours as (
         periodes.objectif_entrees_moins_30,
         periodes.sous_objectif_pe_moins_30,
         periodes.sous_objectif_ml_moins_26,
-        date_diff(
-            'month',
-            cast(periodes.periode_debut || '-01' as date),
-            cast(mois_calcules.mois_calcul || '-01' as date)
-        ) + 1 as nb_mois_ecoules,
-        date_diff(
-            'month',
-            cast(periodes.periode_debut || '-01' as date),
-            cast(periodes.periode_fin || '-01' as date)
-        ) + 1 as nb_mois_periode
+        {{ nb_mois('periodes.periode_debut', 'mois_calcules.mois_calcul') }} as nb_mois_ecoules,
+        {{ nb_mois('periodes.periode_debut', 'periodes.periode_fin') }} as nb_mois_periode
     from periodes
     inner join mois_calcules
         on

@@ -55,7 +55,8 @@ def _check_results(context: dg.AssetExecutionContext) -> list[dict]:
 )
 def publication(context: dg.AssetExecutionContext, otp: OtpSettings) -> dg.MaterializeResult:
     """The published month `$OTP_PUBLISH_DIR/YYYY-MM/`: prescriptions_mensuelles, suivi_otp,
-    qualite_prescripteur (Parquet and CSV), manifest.json and rapport.html.
+    qualite_prescripteur and the steering tables prescriptions_par_formation and
+    projection_otp (Parquet and CSV), manifest.json and rapport.html.
 
     Built in a temporary folder and swapped in whole; the previous publication of the month
     is kept under `_vintages/YYYY-MM/<produced_at>/`. Runs only when every blocking check

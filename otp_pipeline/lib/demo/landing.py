@@ -126,6 +126,7 @@ def _write_feed(
         "revision": revision, "encoding": style.encoding, "gzip": style.gzip,
         "rows": tally.rows, "loaded": tally.rows - quarantined - tally.duplicates,
         "quarantined": dict(sorted(tally.quarantined.items())), "duplicates": tally.duplicates,
+        "odd_values": dict(sorted(tally.odd_values.items())),
         **dict(sorted(tally.extra.items())),
     }  # fmt: skip
 
@@ -178,8 +179,9 @@ def generate_landing(
     Files of those months already in `out_dir` are replaced (other months are left alone).
     Each entry of `files` says what the pipeline should find in that file (contract §6):
     `rows` read, `loaded`, `duplicates`, `quarantined` (reason → rows, conflicting ids
-    counting both rows), and for I-Milo the `numero_ais_*` pairs drawn (an I-Milo row that
-    later gets a row error stays counted there).
+    counting both rows), `odd_values` (loaded rows whose non-empty `code_rome` /
+    `type_formation` §8 reads as `NON_RENSEIGNE`), and for I-Milo the `numero_ais_*` pairs
+    drawn (an I-Milo row that later gets a row error stays counted there).
     """
     months = sorted(set(months))
     for month in months:

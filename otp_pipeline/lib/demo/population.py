@@ -1,8 +1,9 @@
 """Who, where and when for the demo feeds: one synthetic prescription at a time.
 
 Geography comes from the shipped INSEE referential; volumes, seasons, ages and code mixes
-are hard-coded approximations of 2021 (see ../shared/ref/README.md). Nothing here writes
-files: `landing` turns these prescriptions into landing files.
+are hard-coded approximations of 2021 (see ../shared/ref/README.md); the region-dependent
+training and target-job mixes are `training`'s. Nothing here writes files: `landing` turns
+these prescriptions into landing files.
 """
 
 import csv
@@ -13,6 +14,7 @@ from functools import cache
 from pathlib import Path
 from random import Random
 
+from otp_pipeline.lib.demo.training import FORMACODES, rome_weights, type_formation_weights
 from otp_pipeline.lib.months import month_from_index, month_index, parse_month
 from otp_pipeline.lib.paths import REFERENTIAL_DIR
 
@@ -49,10 +51,7 @@ PAIRED_SHARE_OF_IMILO_ENTRIES = 0.30
 PRESCRIPTEURS = {"PE": 0.72, "ML": 0.12, "CAP_EMPLOI": 0.06, "AUTRE": 0.10}
 INVALID_PRESCRIPTEURS = ("MISSION LOCALE", "POLE EMPLOI", "P.E.", "?", "0", "CAPEMPLOI")
 FILL = {False: (0.05, 0.01), True: (0.20, 0.08)}  # badly filled? → (empty, invalid) shares
-TYPES_FORMATION = {"QUALIFIANTE": 0.55, "PRE_QUALIFIANTE": 0.30, "AUTRE": 0.05, "": 0.10}
 FINANCEURS = {"REGION": 0.45, "PE": 0.25, "ETAT_PIC": 0.15, "OPCO": 0.05, "AUTRE": 0.03, "": 0.07}
-FORMACODES = ("31734", "22454", "43454", "15081", "31654", "42854", "21546", "13030", "35054")
-CODES_ROME = ("M1607", "K2111", "H2913", "N1103", "J1501", "D1106", "F1603", "G1602", "K1302")
 
 
 class Weighted:
@@ -216,7 +215,17 @@ class MonthPlan:
         self.all_days = list(days)
         self.compact = month.replace("-", "")
         self.ais_statuts = Weighted(AIS_STATUTS)
-        self.types_formation = Weighted(TYPES_FORMATION)
+        # Per feed, DEP → the (code_rome, type_formation) draws of its region.
+        self.training = {}
+        for imilo in (False, True):
+            mixes = {
+                region: (
+                    Weighted(rome_weights(region)),
+                    Weighted(type_formation_weights(region, imilo)),
+                )
+                for region in set(geography.region_of.values())
+            }
+            self.training[imilo] = {dep: mixes[reg] for dep, reg in geography.region_of.items()}
         self.financeurs = Weighted(FINANCEURS)
         self.prescripteurs = Weighted(PRESCRIPTEURS)
         unpaired = IMILO_ENTRY_SHARE * (1 - PAIRED_SHARE_OF_IMILO_ENTRIES)
@@ -242,10 +251,12 @@ class MonthPlan:
             return self.entry(rng, prescribed)
         return None
 
-    def _training(self, rng: Random, record: Prescription) -> None:
+    def _training(self, rng: Random, record: Prescription, imilo: bool) -> None:
+        """Three draws, whatever the region: formacode, code_rome, type_formation."""
+        codes_rome, types_formation = self.training[imilo][record.departement]
         record.formacode = FORMACODES[int(rng.random() * len(FORMACODES))]
-        record.code_rome = CODES_ROME[int(rng.random() * len(CODES_ROME))]
-        record.type_formation = self.types_formation.draw(rng)
+        record.code_rome = codes_rome.draw(rng)
+        record.type_formation = types_formation.draw(rng)
 
     def ais(self, rng: Random, index: int) -> Prescription:
         geography = self.geography
@@ -278,7 +289,7 @@ class MonthPlan:
             record.structure = f"CE{departement}"
         agences = geography.agences[departement]
         record.agence = agences[int(rng.random() * len(agences))] if rng.random() < 0.95 else ""
-        self._training(rng, record)
+        self._training(rng, record, imilo=False)
         record.financeur = self.financeurs.draw(rng)
         record.duree_heures = str(35 + int(rng.random() * 1166))
         return record
@@ -303,7 +314,7 @@ class MonthPlan:
             statut=statut,
             structure=self.mission_locale(rng, departement),
         )
-        self._training(rng, record)
+        self._training(rng, record, imilo=True)
         return record
 
 

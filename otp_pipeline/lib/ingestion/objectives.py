@@ -10,6 +10,7 @@ import duckdb
 import pyarrow as pa
 
 from otp_pipeline.lib.errors import StructuralError
+from otp_pipeline.lib.ingestion.codes import simple_upper
 from otp_pipeline.lib.ingestion.decoding import inspect_file, open_text
 from otp_pipeline.lib.ingestion.reader import header_positions
 from otp_pipeline.lib.months import MONTH_PATTERN, month_index
@@ -32,7 +33,7 @@ def _period_row(values: list[str], label: str, line: int, regions: frozenset[str
     for column, value in row.items():
         if not value:
             raise StructuralError(label, f"missing value in column {column}", line)
-    region = row["code_region"].upper()
+    region = simple_upper(row["code_region"])
     if re.fullmatch(r"[1-9]", region):
         region = "0" + region
     if region not in regions:

@@ -5,6 +5,7 @@ never file content); every value â€” month bounds, formats, codes, departments â
 parameter.
 """
 
+from otp_pipeline.lib.ingestion.codes import upper_sql
 from otp_pipeline.lib.settings import (
     AGE_MAX,
     AGE_MIN,
@@ -65,9 +66,9 @@ with normalised as (
     select
         *,
         case when regexp_full_match(code_departement, '[1-9]') then '0' || code_departement
-             else upper(code_departement) end as n_departement,
-        upper(statut) as n_statut,
-        list_contains($entry_statuts, upper(statut)) as is_entry,
+             else {upper_sql("code_departement")} end as n_departement,
+        {upper_sql("statut")} as n_statut,
+        list_contains($entry_statuts, {upper_sql("statut")}) as is_entry,
         {_parsed_date("date_naissance")} as d_naissance,
         {_parsed_date("date_prescription")} as d_prescription,
         {_parsed_date("date_entree")} as d_entree,
@@ -147,7 +148,7 @@ def raw_insert_sql(feed: Feed) -> str:
         if column in typed:
             values.append(typed[column])
         elif column in feed.upper_columns:
-            values.append(f"nullif(upper({_q(column)}), '')")
+            values.append(f"nullif({upper_sql(_q(column))}, '')")
         else:
             values.append(f"nullif({_q(column)}, '')")
     columns = ", ".join(["mois", *map(_q, feed.columns), *LINEAGE])

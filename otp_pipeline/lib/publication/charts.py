@@ -56,7 +56,7 @@ def regions_chart(rows: list[dict], title: str) -> str:
     height = fig.get_figheight()
     fig.subplots_adjust(left=0.14, right=0.995, top=1 - 0.6 / height, bottom=0.1 / height,
                         hspace=0.5, wspace=0.06)  # fmt: skip
-    return _svg(fig, title, "regions")
+    return to_svg(fig, title, "regions")
 
 
 def national_chart(rows: list[dict], title: str) -> str:
@@ -67,7 +67,7 @@ def national_chart(rows: list[dict], title: str) -> str:
     _bullets(fig.subplots(), rows, scale=True)
     _legend(fig)
     fig.subplots_adjust(left=0.25, right=0.93, top=0.78, bottom=0.14)
-    return _svg(fig, title, "national")
+    return to_svg(fig, title, "national")
 
 
 def progression_chart(months: list[str], series: dict[str, dict], title: str) -> str:
@@ -87,7 +87,7 @@ def progression_chart(months: list[str], series: dict[str, dict], title: str) ->
     fig.legend(*ax.get_legend_handles_labels(), loc="upper right", ncols=3, fontsize=8.5,
                frameon=False)  # fmt: skip
     fig.subplots_adjust(left=0.07, right=0.98, top=0.8, bottom=0.12, wspace=0.3)
-    return _svg(fig, title, "progression")
+    return to_svg(fig, title, "progression")
 
 
 def fill_rate_chart(rows: list[dict], threshold: float, title: str) -> str:
@@ -113,7 +113,7 @@ def fill_rate_chart(rows: list[dict], threshold: float, title: str) -> str:
     fig.subplots_adjust(
         left=0.33, right=0.97, top=1 - 0.25 / fig.get_figheight(), bottom=0.4 / fig.get_figheight()
     )
-    return _svg(fig, title, "remplissage")
+    return to_svg(fig, title, "remplissage")
 
 
 def _bullets(ax, rows: list[dict], labels: bool = True, scale: bool = False) -> None:
@@ -156,7 +156,7 @@ def _legend(fig) -> None:
     fig.legend(handles=handles, loc="upper right", ncols=4, fontsize=8, frameon=False)
 
 
-def _svg(fig, title: str, prefix: str) -> str:
+def to_svg(fig, title: str, prefix: str) -> str:
     """The figure as an `<svg>` element to inline in HTML: no prolog, no metadata, unique ids."""
     import matplotlib
 

@@ -18,14 +18,17 @@ import pyarrow.parquet as pq
 from otp_pipeline.lib.publication import charts
 from otp_pipeline.lib.publication.charts import INDICATEURS, fr_dec, fr_int, fr_pct
 from otp_pipeline.lib.publication.durable import write_durably
+from otp_pipeline.lib.publication.formation import formation_section
 from otp_pipeline.lib.publication.manifest import REPORT_NAME
+from otp_pipeline.lib.publication.markup import NO_ACTIVITY, NO_PERIOD, SOURCES, flag, period, table
+from otp_pipeline.lib.publication.projection import STYLE as STATUT_STYLE
+from otp_pipeline.lib.publication.projection import projection_section
 from otp_pipeline.lib.thresholds import load_thresholds
 
 MOIS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
         "octobre", "novembre", "décembre")  # fmt: skip
-SOURCES = {"SI_PE": "SI Pôle emploi (AIS)", "IMILO": "I-Milo (Missions locales)"}
 TRANCHES = {"MOINS_26": "moins de 26 ans", "26_29": "26 à 29 ans", "30_PLUS": "30 ans et plus"}
-STYLE = """
+BASE_STYLE = """
 body { font: 15px/1.45 system-ui, "DejaVu Sans", Arial, sans-serif; color: #1a202c;
        max-width: 1180px; margin: 24px auto; padding: 0 16px; }
 h1 { font-size: 26px; margin-bottom: 4px; } h2 { border-bottom: 2px solid #2b6cb0;
@@ -36,9 +39,10 @@ th, td { border: 1px solid #cbd5e0; padding: 4px 9px; text-align: left; }
 th { background: #edf2f7; } td.n { text-align: right; font-variant-numeric: tabular-nums; }
 .examiner { color: #9c4221; font-weight: 600; } .alerte { background: #fffaf0;
   border-left: 5px solid #dd6b20; padding: 8px 14px; }
-td.n, .examiner, .periode { white-space: nowrap; }
+td.n, td.t, .examiner, .periode { white-space: nowrap; }
 svg.graphique { display: block; max-width: 100%; height: auto; margin: 8px 0 14px; }
 """
+STYLE = BASE_STYLE + STATUT_STYLE
 log = logging.getLogger(__name__)
 
 
@@ -54,7 +58,8 @@ def write_report(
 def render_report(
     month: str, tables: dict[str, pa.Table], manifest: dict, earlier_suivi: Iterable[Path] = ()
 ) -> str:
-    """The report of one month as HTML: national totals, objectives by region, fill rates.
+    """The report of one month as HTML: national totals, objectives by region, their pace,
+    training types and occupations, fill rates.
 
     `earlier_suivi`: published `suivi_otp.parquet` of earlier months, for the national
     progression chart (optional).
@@ -72,6 +77,8 @@ def render_report(
         f"<h1>{escape(title)}</h1>\n{_meta(manifest, threshold)}",
         _national(month, suivi, prescriptions, earlier_suivi),
         _regions(suivi),
+        projection_section(tables["projection_otp"].to_pylist()),
+        formation_section(tables["prescriptions_par_formation"].to_pylist()),
         _quality(qualite, float(threshold)),
         "</body>\n</html>\n",
     ]
@@ -103,7 +110,8 @@ def _meta(manifest: dict, threshold: float) -> str:
         f'<p class="meta">Publié le {escape(when)} · version {escape(version)}'
         f" · seuil de remplissage du prescripteur : {fr_pct(threshold, 0)}{checks_text}.<br>"
         "Chiffres agrégés par région, issus des tables publiées du même dossier "
-        "(prescriptions_mensuelles, suivi_otp, qualite_prescripteur) ; "
+        "(prescriptions_mensuelles, suivi_otp, qualite_prescripteur, projection_otp, "
+        "prescriptions_par_formation) ; "
         "aucune donnée individuelle.</p>"
     )
 
@@ -119,13 +127,13 @@ def _national(month, suivi, prescriptions, earlier_suivi) -> str:
                 for t in totals]  # fmt: skip
         head = ["Indicateur", "Objectif", "Réalisé du mois", "Réalisé cumulé", "Cible linéaire",
                 "Écart à la cible", "Taux de réalisation"]  # fmt: skip
-        html.append(_table(head, body))
+        html.append(table(head, body))
         html.append(charts.national_chart(totals, "Réalisé cumulé national face aux objectifs"))
         html.append(_progression(month, suivi, totals, earlier_suivi))
         html.append('<p class="note">Chaque région suit sa propre période d\'objectifs ; '
                     "les cibles linéaires sont sommées telles quelles.</p>")  # fmt: skip
     else:
-        html.append("<p>Aucune région n'a de période d'objectifs couvrant ce mois.</p>")
+        html.append(NO_PERIOD)
     html.append("<h3>Prescriptions et entrées en formation par source et tranche d'âge</h3>")
     sums: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     for row in prescriptions:
@@ -136,8 +144,8 @@ def _national(month, suivi, prescriptions, earlier_suivi) -> str:
     body = [[SOURCES.get(source, source), TRANCHES.get(age, age) if age else "Total",
              fr_int(sums[source, age][0]), fr_int(sums[source, age][1])]
             for source in order for age in (*TRANCHES, "") if (source, age) in sums]  # fmt: skip
-    html.append(_table(["Source", "Tranche d'âge", "Prescriptions", "Entrées"], body, left=2)
-                if body else "<p>Aucune prescription ni entrée ce mois-ci.</p>")  # fmt: skip
+    html.append(table(["Source", "Tranche d'âge", "Prescriptions", "Entrées"], body, left=2)
+                if body else NO_ACTIVITY)  # fmt: skip
     html.append(
         '<p class="note">Chaque source est comptée à part : une prescription vue par les deux '
         "systèmes figure sous les deux sources, qui ne s'additionnent donc pas.</p>"
@@ -202,7 +210,7 @@ def _key(row: dict) -> tuple[str, str, str, str]:
 def _regions(suivi: list[dict]) -> str:
     html = ["<h2>2. Objectifs par région</h2>"]
     if not suivi:
-        return html[0] + "\n<p>Aucune région n'a de période d'objectifs couvrant ce mois.</p>"
+        return html[0] + "\n" + NO_PERIOD
     html.append('<p class="note">Barre : réalisé cumulé depuis le début de la période ; trait '
                 "noir : cible linéaire à ce mois ; trait rouge et fond gris : objectif de la "
                 "période ; pourcentage : taux de réalisation. En orange : prescriptions PE d'une "
@@ -212,18 +220,18 @@ def _regions(suivi: list[dict]) -> str:
     )
     body = [[f"{r['code_region']} — {escape(r['libelle_region'])}",
              escape(INDICATEURS.get(r["indicateur"], r["indicateur"])),
-             _period(r), fr_int(r["objectif"]),
+             period(r), fr_int(r["objectif"]),
              fr_int(r["realise_mois"]), fr_int(r["realise_cumule"]), fr_dec(r["cible_lineaire"]),
-             fr_dec(r["ecart_cible"]), fr_pct(r["taux_realisation"]), _flag(r["fiabilite"])]
+             fr_dec(r["ecart_cible"]), fr_pct(r["taux_realisation"]), flag(r["fiabilite"])]
             for r in sorted(suivi, key=_in_chart_order)]  # fmt: skip
-    html.append(_table(["Région", "Indicateur", "Période", "Objectif", "Réalisé du mois",
+    html.append(table(["Région", "Indicateur", "Période", "Objectif", "Réalisé du mois",
                         "Réalisé cumulé", "Cible linéaire", "Écart à la cible", "Taux",
                         "Fiabilité"], body, left=3, raw=True))  # fmt: skip
     return "\n".join(html)
 
 
 def _quality(qualite: list[dict], threshold: float) -> str:
-    html = ["<h2>3. Remplissage du champ prescripteur (SI Pôle emploi)</h2>"]
+    html = ["<h2>5. Remplissage du champ prescripteur (SI Pôle emploi)</h2>"]
     flagged = [row for row in qualite if row["fiabilite"] == "A_EXAMINER"]
     if flagged:
         names = ", ".join(f"{escape(r['libelle_region'])} ({fr_pct(r['taux_renseignement'])})"
@@ -238,36 +246,13 @@ def _quality(qualite: list[dict], threshold: float) -> str:
     body = [[f"{r['code_region']} — {escape(r['libelle_region'])}",
              fr_int(r["nb_prescriptions_si_pe"]), fr_int(r["nb_prescripteur_renseigne"]),
              fr_pct(r["taux_renseignement"]), fr_int(r["nb_ml_si_pe_moins_26"]),
-             fr_int(r["nb_ml_imilo_moins_26"]), _flag(r["fiabilite"])]
+             fr_int(r["nb_ml_imilo_moins_26"]), flag(r["fiabilite"])]
             for r in flagged + [r for r in qualite if r["fiabilite"] != "A_EXAMINER"]]  # fmt: skip
     if body:
-        html.append(_table(["Région", "Prescriptions SI PE", "Prescripteur renseigné",
+        html.append(table(["Région", "Prescriptions SI PE", "Prescripteur renseigné",
                             "Taux de remplissage", "ML < 26 ans (SI PE)", "ML < 26 ans (I-Milo)",
                             "Fiabilité"], body, raw=True))  # fmt: skip
     rated = [row for row in qualite if row["taux_renseignement"] is not None]
     if rated:
         html.append(charts.fill_rate_chart(rated, threshold, "Taux de remplissage par région"))
     return "\n".join(html)
-
-
-def _period(row: dict) -> str:
-    period = f"{row['periode_debut']} → {row['periode_fin']}"
-    return f'<span class="periode">{escape(period)}</span>'
-
-
-def _flag(fiabilite: str) -> str:
-    return '<span class="examiner">à examiner</span>' if fiabilite == "A_EXAMINER" else "fiable"
-
-
-def _table(head: list[str], body: list[list[str]], left: int = 1, raw: bool = False) -> str:
-    """An HTML table; the first `left` columns are text, the others right-aligned numbers.
-
-    Cells are escaped unless `raw` (the caller escaped them and may hold markup).
-    """
-    cell = (lambda value: value) if raw else escape
-    lines = ["<table>", "<tr>" + "".join(f"<th>{escape(h)}</th>" for h in head) + "</tr>"]
-    for row in body:
-        cells = [f"<td>{cell(v)}</td>" if i < left else f'<td class="n">{cell(v)}</td>'
-                 for i, v in enumerate(row)]  # fmt: skip
-        lines.append("<tr>" + "".join(cells) + "</tr>")
-    return "\n".join([*lines, "</table>"])

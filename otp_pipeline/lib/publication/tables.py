@@ -1,4 +1,4 @@
-"""The published tables of contract §7: columns, types and grain; a month read and written.
+"""The published tables of contract §7 and §8: columns, types and grain; a month read and written.
 
 A table's month is read from the warehouse sorted by its grain and cast to the contract's
 types, then written as Parquet (int64, double, string) and as the contract's CSV.
@@ -62,6 +62,25 @@ TABLES: dict[str, Table] = {
              ("taux_renseignement", DBL), ("nb_ml_si_pe_moins_26", INT),
              ("nb_ml_imilo_moins_26", INT), ("fiabilite", STR)),
             ("mois", "code_region"),
+        ),
+        # Contract §8: the steering tables, published beside those of §7.
+        Table(
+            "prescriptions_par_formation",
+            (("mois", STR), ("code_region", STR), ("libelle_region", STR), ("source", STR),
+             ("type_formation", STR), ("domaine_professionnel", STR), ("libelle_domaine", STR),
+             ("tranche_age", STR), ("nb_prescriptions", INT), ("nb_entrees", INT)),
+            ("mois", "code_region", "source", "type_formation", "domaine_professionnel",
+             "tranche_age"),
+        ),
+        Table(
+            "projection_otp",
+            (("mois", STR), ("code_region", STR), ("libelle_region", STR), ("indicateur", STR),
+             ("periode_debut", STR), ("periode_fin", STR), ("objectif", INT),
+             ("realise_cumule", INT), ("nb_mois_ecoules", INT), ("nb_mois_periode", INT),
+             ("rythme_mensuel", DBL), ("projection_fin_periode", DBL), ("reste_a_realiser", INT),
+             ("rythme_necessaire", DBL), ("statut", STR), ("realise_cumule_borne_haute", INT),
+             ("fiabilite", STR)),
+            ("mois", "code_region", "indicateur", "periode_debut"),
         ),
     )
 }  # fmt: skip

@@ -341,7 +341,14 @@ def _run_checkpoint(warehouse: Path, spec: SuiteSpec, expectations: list, frame,
         gx.ExpectationSuite(
             name=spec.name,
             expectations=expectations,
-            meta={"notes": f"{spec.description} (asset {spec.asset})"},
+            # Notes as GX's {format, content}: a plain string holding "format" (as in
+            # prescriptions_par_formation) is indexed like a dict by the Data Docs renderer.
+            meta={
+                "notes": {
+                    "format": "string",
+                    "content": [f"{spec.description} (asset {spec.asset})"],
+                }
+            },
         )
     )
     definition = context.validation_definitions.add_or_update(

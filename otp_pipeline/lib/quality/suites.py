@@ -40,11 +40,11 @@ column; a region's fill rate is a month's figure), uniqueness names `mois` among
 columns.
 
 Values resolved when a suite is built: `{threshold: <name>}` is the number of that name in
-`thresholds.yml` (never copied into a suite), `{referential: regions|departements}` the
-codes of the shipped INSEE referential. The query's `$name` parameters are bound, never
-formatted into the text: `$mois_debut` and `$mois_fin` (the range, YYYY-MM),
-`$premier_mois` (the contract's first month) and every threshold by its name, bound as its
-text (`'0.9'`) so that SQL can cast it to an exact DECIMAL as dbt does.
+`thresholds.yml` (never copied into a suite), `{referential: <name>}` the codes of a
+shipped referential (`regions`, `departements`, `domaines_rome`). The query's `$name`
+parameters are bound, never formatted into the text: `$mois_debut` and `$mois_fin` (the
+range, YYYY-MM), `$premier_mois` (the contract's first month) and every threshold by its
+name, bound as its text (`'0.9'`) so that SQL can cast it to an exact DECIMAL as dbt does.
 """
 
 import re
@@ -61,7 +61,7 @@ THRESHOLDS_FILE = "thresholds.yml"
 SEVERITIES = ("blocking", "warning", "info")
 # Our severities as GX's own `severity` field, so Data Docs show them too.
 GX_SEVERITY = {"blocking": "critical", "warning": "warning", "info": "info"}
-REFERENTIALS = ("regions", "departements")  # the seeds of the shipped INSEE referential
+REFERENTIALS = ("regions", "departements", "domaines_rome")  # the shipped referentials' seeds
 # The C parser when PyYAML has it: the suites are read each time the definitions load.
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 SUITE_KEYS = {"asset", "description", "query", "sample_columns", "figures", "expectations"}
@@ -273,11 +273,13 @@ def resolve(value: Any, thresholds: dict[str, float]) -> Any:
 
 
 def _referential(name: str) -> list[str]:
-    from otp_pipeline.lib.warehouse import department_codes, region_codes
+    from otp_pipeline.lib.warehouse import department_codes, region_codes, rome_domain_codes
 
+    codes = {"regions": region_codes, "departements": department_codes,
+             "domaines_rome": rome_domain_codes}  # fmt: skip
     if name not in REFERENTIALS:
         raise SuiteError(f"unknown referential {name!r}, expected one of {REFERENTIALS}")
-    return sorted(region_codes() if name == "regions" else department_codes())
+    return sorted(codes[name]())
 
 
 def _month_parameters(first: str, last: str) -> dict[str, str]:

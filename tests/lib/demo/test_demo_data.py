@@ -287,9 +287,9 @@ def test_about_30_percent_of_imilo_entries_are_matched_pairs(demo):
         valid = [r for r in matched if _reason(FEEDS["imilo"], month, r) is None]
         for row in valid:  # the same person: same birth date, same department
             pair = ais[row["numero_ais"]]
-            assert (pair["date_naissance"], pair["code_departement"].zfill(2)) == (
+            assert (pair["date_naissance"], pair["code_departement"].upper().zfill(2)) == (
                 datetime.strptime(row["date_naissance"], "%Y-%m-%d").strftime("%d/%m/%Y"),
-                row["code_departement"].zfill(2),
+                row["code_departement"].upper().zfill(2),
             )
 
 
@@ -338,3 +338,164 @@ def test_cli_month_ranges():
     assert parse_months("2021-03, 2021-01") == ["2021-01", "2021-03"]
     with pytest.raises(SystemExit):
         main(["demo-data", "--months", "2021-05:2021-04"])
+
+
+# Contract §8, read independently: codes trimmed and upper-cased; a domain is the letter of
+# one letter A–N (rome_domaines.csv) and four ASCII digits, anything else NON_RENSEIGNE.
+NON_RENSEIGNE = "NON_RENSEIGNE"
+ROME_SHAPE = re.compile(r"[A-N][0-9]{4}")
+TYPES = ("QUALIFIANTE", "PRE_QUALIFIANTE", "AUTRE")
+OVERSEAS = ("01", "02", "03", "04", "06")
+
+
+def _domain(code_rome: str) -> str:
+    code = code_rome.strip().upper()
+    return code[0] if ROME_SHAPE.fullmatch(code) else NON_RENSEIGNE
+
+
+def _type(type_formation: str) -> str:
+    code = type_formation.strip().upper()
+    return code if code in TYPES else NON_RENSEIGNE
+
+
+def _region(row: dict) -> str:
+    return REGION_OF[row["code_departement"].upper().zfill(2)]
+
+
+def _loaded(path: Path, feed, month: str) -> list[dict[str, str]]:
+    """The rows the pipeline loads (§6): valid, each id once, conflicting ids left out."""
+    versions = defaultdict(list)
+    for row in _rows(path):
+        if _reason(feed, month, row) is None:
+            versions[row[feed.id_column]].append(row)
+    return [
+        rows[0] for rows in versions.values()
+        if len({tuple(r[c] for c in feed.columns) for r in rows}) == 1
+    ]  # fmt: skip
+
+
+def _first_deliveries(out: Path, summary: dict) -> list[dict[str, str]]:
+    """Loaded rows of every file but the revision (which repeats its month), with `source`."""
+    return [
+        {**row, "source": file["source"]}
+        for file in summary["files"] if file["revision"] == 1
+        for row in _loaded(out / file["file"], FEEDS[file["source"]], file["month"])
+    ]  # fmt: skip
+
+
+def _raw_values(out: Path, summary: dict, column: str) -> list[str]:
+    """`column` as written, untrimmed, in every first delivery's well-formed records."""
+    values = []
+    for file in summary["files"]:
+        if file["revision"] == 1:
+            header, records = _records(out / file["file"])
+            values += [r[header.index(column)] for r in records if len(r) == len(header)]
+    return values
+
+
+def _shares(rows: list[dict], reading, column: str) -> dict[str, float]:
+    counts = Counter(reading(row[column]) for row in rows)
+    return {key: n / len(rows) for key, n in counts.items()}
+
+
+def test_rome_grands_domaines_differ_by_region_as_their_economies_do(demo):
+    rows = _first_deliveries(*demo)
+    national = _shares(rows, _domain, "code_rome")
+    assert set(national) == set("ABCDEFGHIJKLMN") | {NON_RENSEIGNE}
+    by_region = defaultdict(list)
+    for row in rows:
+        by_region[_region(row)].append(row)
+    share = {r: _shares(by_region[r], _domain, "code_rome") for r in by_region}
+    assert share["53"]["A"] > 1.5 * national["A"] and share["75"]["A"] > 1.5 * national["A"]
+    assert share["44"]["H"] > 1.3 * national["H"] and share["32"]["H"] > national["H"]
+    assert share["93"]["G"] > 1.3 * national["G"]
+    assert share["11"]["M"] > 1.3 * national["M"] and share["11"]["C"] > 1.5 * national["C"]
+    assert share["11"]["A"] < 0.5 * national["A"]
+    assert share["24"]["N"] > 1.2 * national["N"] and share["32"]["N"] > 1.2 * national["N"]
+    overseas = _shares([r for o in OVERSEAS for r in by_region[o]], _domain, "code_rome")
+    assert overseas["H"] < 0.6 * national["H"] and overseas["F"] > national["F"]
+    for region, region_rows in by_region.items():  # health and personal services everywhere
+        if len(region_rows) >= 200:
+            assert share[region]["J"] > 0.05 and share[region]["K"] > 0.08, region
+
+
+def test_most_rome_codes_are_valid_and_awkward_forms_stay_rare(demo):
+    values = _raw_values(*demo, "code_rome")
+    counts = Counter()
+    for value in values:
+        code = value.strip()
+        if not code:
+            counts["empty"] += 1
+        elif ROME_SHAPE.fullmatch(code.upper()):
+            counts["valid"] += 1
+            counts["lower"] += code != code.upper()
+            counts["spaced"] += value != code
+        else:
+            counts["odd"] += 1
+            counts["short"] += len(code) == 3
+            counts["letter"] += bool(re.fullmatch(r"[O-Z][0-9]{4}", code.upper()))
+            counts["inner_space"] += bool(re.fullmatch(r"[A-N] [0-9]{4}", code.upper()))
+    share = {key: n / len(values) for key, n in counts.items()}
+    assert share["valid"] > 0.9
+    assert 0.01 < share["empty"] < 0.05
+    assert 0.005 < share["lower"] < 0.03 and 0.005 < share["spaced"] < 0.03
+    assert counts["short"] and counts["letter"] and counts["inner_space"]
+    assert share["odd"] < 0.02
+
+
+def test_type_formation_shares_differ_by_region_and_network(demo):
+    rows = _first_deliveries(*demo)
+    national = _shares(rows, _type, "type_formation")
+    assert 0.02 < national["AUTRE"] < 0.08 and 0.02 < national[NON_RENSEIGNE] < 0.1
+    qualifying = defaultdict(list)
+    for row in rows:
+        qualifying["overseas" if _region(row) in OVERSEAS else _region(row)].append(row)
+    share = {r: _shares(qualifying[r], _type, "type_formation") for r in qualifying}
+    assert share["53"]["QUALIFIANTE"] > share["32"]["QUALIFIANTE"] + 0.08
+    assert share["11"]["QUALIFIANTE"] > share["32"]["QUALIFIANTE"] + 0.08
+    assert share["overseas"]["PRE_QUALIFIANTE"] > share["11"]["PRE_QUALIFIANTE"] + 0.08
+    by_source = {
+        source: _shares([r for r in rows if r["source"] == source], _type, "type_formation")
+        for source in ("si_pe", "imilo")
+    }  # Missions locales prescribe more pre-qualifying training
+    assert by_source["imilo"]["PRE_QUALIFIANTE"] > by_source["si_pe"]["PRE_QUALIFIANTE"] + 0.05
+    values = _raw_values(*demo, "type_formation")
+    forms = Counter(values)
+    assert forms["qualifiante"] and forms[" Pre_qualifiante "] and forms["CERTIFIANTE"]
+    awkward = sum(n for value, n in forms.items() if value.strip() not in ("", *TYPES))
+    assert 0.01 < awkward / len(values) < 0.06
+
+
+def test_summary_counts_the_odd_training_values_section_8_reads_as_non_renseigne(demo):
+    out, summary = demo
+    totals = Counter()
+    for file in summary["files"]:
+        rows = _loaded(out / file["file"], FEEDS[file["source"]], file["month"])
+        odd = {
+            column: sum(1 for r in rows if r[column] and reading(r[column]) == NON_RENSEIGNE)
+            for column, reading in (("code_rome", _domain), ("type_formation", _type))
+        }
+        assert file["odd_values"] == odd, file["file"]
+        assert sum(odd.values()) < 0.03 * len(rows), file["file"]
+        totals.update(odd)
+    assert totals["code_rome"] and totals["type_formation"]
+
+
+def test_a_matched_pair_keeps_the_training_of_its_ais(demo):
+    out, summary = demo
+    pairs = same = 0
+    for month in MONTHS:
+        ais = {r["id_ais"]: r for r in _loaded(_file(out, summary, f"ais_{month}.csv"),
+                                               FEEDS["si_pe"], month)}  # fmt: skip
+        imilo_file = _file(out, summary, f"imilo_{month}.csv")
+        for row in _loaded(imilo_file, FEEDS["imilo"], month):
+            pair = ais.get(row["numero_ais"])
+            if pair is None:
+                continue
+            pairs += 1
+            assert row["formacode"] == pair["formacode"]
+            readings = [(_type(r["type_formation"]), _domain(r["code_rome"])) for r in (row, pair)]
+            same += readings[0] == readings[1]
+            for side, other in zip(*readings, strict=True):
+                assert side == other or NON_RENSEIGNE in (side, other)
+    assert pairs > 100 and same > 0.95 * pairs

@@ -58,6 +58,35 @@ insert into main.qualite_prescripteur values
     ('2021-03', '93', 'Provence-Alpes-Côte d''Azur', 0, 0, null, 0, 5, 'FIABLE'),
     ('2021-03', '01', 'Guadeloupe', 2, 2, 1.0, 1, 0, 'FIABLE'),
     ('2021-02', '11', 'Île-de-France', 9, 9, 1.0, 0, 0, 'FIABLE');
+create table main.prescriptions_par_formation (
+    mois varchar, code_region varchar, libelle_region varchar, source varchar,
+    type_formation varchar, domaine_professionnel varchar, libelle_domaine varchar,
+    tranche_age varchar, nb_prescriptions hugeint, nb_entrees hugeint
+);
+-- Per mois, code_region, source, tranche_age: the sums of prescriptions_mensuelles (§8).
+insert into main.prescriptions_par_formation values
+    ('2021-03', '84', 'Auvergne-Rhône-Alpes', 'SI_PE', 'QUALIFIANTE', 'J', 'Santé', 'MOINS_26', 3, 1),
+    ('2021-03', '11', 'Île-de-France', 'IMILO', 'QUALIFIANTE', 'J', 'Santé', 'MOINS_26', 3, 2),
+    ('2021-03', '84', 'Auvergne-Rhône-Alpes', 'SI_PE', 'NON_RENSEIGNE', 'NON_RENSEIGNE', null,
+     'MOINS_26', 1, 0),
+    ('2021-03', '11', 'Île-de-France', 'SI_PE', 'PRE_QUALIFIANTE', 'F',
+     'Construction, Bâtiment et Travaux publics', '26_29', 2, 0),
+    ('2021-02', '11', 'Île-de-France', 'IMILO', 'AUTRE', 'N', 'Transport et Logistique',
+     'MOINS_26', 9, 9);
+create table main.projection_otp (
+    mois varchar, code_region varchar, libelle_region varchar, indicateur varchar,
+    periode_debut varchar, periode_fin varchar, objectif bigint, realise_cumule bigint,
+    nb_mois_ecoules bigint, nb_mois_periode bigint, rythme_mensuel double,
+    projection_fin_periode double, reste_a_realiser bigint, rythme_necessaire double,
+    statut varchar, realise_cumule_borne_haute bigint, fiabilite varchar
+);
+-- One row per suivi_otp row, k = 3 of n = 12; the PE bound adds the 2 SI PE prescriptions
+-- without a prescriber that qualite_prescripteur counts (3, of which 1 filled).
+insert into main.projection_otp values
+    ('2021-03', '11', 'Île-de-France', 'PRESCRIPTIONS_PE_MOINS_30', '2021-01', '2021-12',
+     120, 7, 3, 12, 7 / 3, 7 * 12 / 3, 113, 113 / 9, 'EN_RETARD', 9, 'A_EXAMINER'),
+    ('2021-03', '11', 'Île-de-France', 'ENTREES_MOINS_30', '2021-01', '2021-12',
+     0, 5, 3, 12, 5 / 3, 5 * 12 / 3, 0, 0 / 9, 'ATTEINT', 5, 'FIABLE');
 """
 
 
@@ -102,6 +131,29 @@ def test_csv_bytes_header_order_separator_nulls_floats_and_sorted_rows(marts, tm
         "2021-03;11;Île-de-France;3;1;0.3333333333333333;0;2;A_EXAMINER\n"
         "2021-03;84;Auvergne-Rhône-Alpes;30;27;0.9;3;4;FIABLE\n"
         "2021-03;93;Provence-Alpes-Côte d'Azur;0;0;;0;5;FIABLE\n"
+    ).encode()
+
+
+def test_steering_tables_follow_the_csv_rules_of_section_7(marts, tmp_path):
+    """Contract §8: same formats, sort rule and nulls as §7; doubles in shortest form."""
+    folder = _publish(marts, tmp_path / "published").folder
+    assert (folder / "prescriptions_par_formation.csv").read_bytes() == (
+        "mois;code_region;libelle_region;source;type_formation;domaine_professionnel;"
+        "libelle_domaine;tranche_age;nb_prescriptions;nb_entrees\n"
+        "2021-03;11;Île-de-France;IMILO;QUALIFIANTE;J;Santé;MOINS_26;3;2\n"
+        "2021-03;11;Île-de-France;SI_PE;PRE_QUALIFIANTE;F;"
+        "Construction, Bâtiment et Travaux publics;26_29;2;0\n"
+        "2021-03;84;Auvergne-Rhône-Alpes;SI_PE;NON_RENSEIGNE;NON_RENSEIGNE;;MOINS_26;1;0\n"
+        "2021-03;84;Auvergne-Rhône-Alpes;SI_PE;QUALIFIANTE;J;Santé;MOINS_26;3;1\n"
+    ).encode()
+    assert (folder / "projection_otp.csv").read_bytes() == (
+        "mois;code_region;libelle_region;indicateur;periode_debut;periode_fin;objectif;"
+        "realise_cumule;nb_mois_ecoules;nb_mois_periode;rythme_mensuel;projection_fin_periode;"
+        "reste_a_realiser;rythme_necessaire;statut;realise_cumule_borne_haute;fiabilite\n"
+        "2021-03;11;Île-de-France;ENTREES_MOINS_30;2021-01;2021-12;0;5;3;12;"
+        "1.6666666666666667;20.0;0;0.0;ATTEINT;5;FIABLE\n"
+        "2021-03;11;Île-de-France;PRESCRIPTIONS_PE_MOINS_30;2021-01;2021-12;120;7;3;12;"
+        "2.3333333333333335;28.0;113;12.555555555555555;EN_RETARD;9;A_EXAMINER\n"
     ).encode()
 
 
@@ -161,6 +213,8 @@ def test_table_without_rows_is_written_with_header_and_schema(marts, tmp_path):
         "prescriptions_mensuelles": 1,
         "suivi_otp": 0,
         "qualite_prescripteur": 1,
+        "prescriptions_par_formation": 1,
+        "projection_otp": 0,
     }
 
 
@@ -172,7 +226,13 @@ def test_manifest_is_the_given_dict_plus_produced_at_utc_and_row_counts(marts, t
     assert _manifest(published.folder) == {
         **given,
         "produced_at": "2021-04-15T12:00:00Z",
-        "tables": {"prescriptions_mensuelles": 3, "suivi_otp": 2, "qualite_prescripteur": 4},
+        "tables": {
+            "prescriptions_mensuelles": 3,
+            "suivi_otp": 2,
+            "qualite_prescripteur": 4,
+            "prescriptions_par_formation": 4,
+            "projection_otp": 2,
+        },
     }
     assert "produced_at" not in given  # the caller's dict is left alone
     assert sorted(p.name for p in published.folder.iterdir()) == sorted(

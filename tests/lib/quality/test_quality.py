@@ -7,6 +7,9 @@ The warehouse holds the dbt tables with hand-written rows for March 2021:
 - region 84: 30 si_pe prescriptions by a Mission locale or not filled, 26 filled
   (26/30 = 0.8667, flagged), one ML prescription without its structure code;
 - region 93: 3 I-Milo prescriptions (one aged 27), one entered in March.
+Each prescription carries its type of training and ROME grand domaine (contract §8):
+region 93's prescription aged 27 has no type (1 of 3 NON_RENSEIGNE: a steering warning);
+the two steering tables are as dbt would compute them from these rows and from suivi_otp.
 """
 
 import json
@@ -16,6 +19,7 @@ from datetime import date
 
 import duckdb
 import pytest
+from feeds import create_rome_seed
 
 from otp_pipeline.lib.publication.manifest import FORBIDDEN_COLUMNS
 from otp_pipeline.lib.quality.frames import read_frames
@@ -42,12 +46,14 @@ FCT_PRESCRIPTIONS = """create table main.fct_prescriptions (
     date_prescription date, date_entree date, code_departement varchar, code_region varchar,
     libelle_region varchar, type_prescripteur varchar, prescripteur_renseigne boolean,
     code_structure varchar, reseau_prescripteur varchar, age integer, tranche_age varchar,
-    statut varchar, est_prescription boolean, est_entree boolean, numero_ais varchar)"""
+    statut varchar, est_prescription boolean, est_entree boolean, numero_ais varchar,
+    type_formation varchar, domaine_professionnel varchar, libelle_domaine varchar)"""
 FCT_ENTREES = """create table main.fct_entrees (
     source varchar, id_prescription varchar, mois_fichier varchar, mois_entree varchar,
     date_entree date, date_prescription date, code_region varchar, libelle_region varchar,
     reseau_prescripteur varchar, age integer, tranche_age varchar, numero_ais varchar,
-    mois_fichier_ais_apparie varchar)"""
+    mois_fichier_ais_apparie varchar, type_formation varchar, domaine_professionnel varchar,
+    libelle_domaine varchar)"""
 PRESCRIPTIONS_MENSUELLES = """create table main.prescriptions_mensuelles (
     mois varchar, code_region varchar, libelle_region varchar, source varchar,
     reseau_prescripteur varchar, tranche_age varchar, nb_prescriptions bigint,
@@ -61,12 +67,28 @@ QUALITE_PRESCRIPTEUR = """create table main.qualite_prescripteur (
     mois varchar, code_region varchar, libelle_region varchar, nb_prescriptions_si_pe bigint,
     nb_prescripteur_renseigne bigint, taux_renseignement double,
     nb_ml_si_pe_moins_26 bigint, nb_ml_imilo_moins_26 bigint, fiabilite varchar)"""
+PRESCRIPTIONS_PAR_FORMATION = """create table main.prescriptions_par_formation (
+    mois varchar, code_region varchar, libelle_region varchar, source varchar,
+    type_formation varchar, domaine_professionnel varchar, libelle_domaine varchar,
+    tranche_age varchar, nb_prescriptions bigint, nb_entrees bigint)"""
+PROJECTION_OTP = """create table main.projection_otp (
+    mois varchar, code_region varchar, libelle_region varchar, indicateur varchar,
+    periode_debut varchar, periode_fin varchar, objectif bigint, realise_cumule bigint,
+    nb_mois_ecoules bigint, nb_mois_periode bigint, rythme_mensuel double,
+    projection_fin_periode double, reste_a_realiser bigint, rythme_necessaire double,
+    statut varchar, realise_cumule_borne_haute bigint, fiabilite varchar)"""
+# The grands domaines the fixture uses, as ref_rome_domaines.csv labels them.
+DOMAINES = {"F": "Construction, Bâtiment et Travaux publics", "H": "Industrie", "J": "Santé",
+            "K": "Services à la personne et à la collectivité",
+            "M": "Support à l'entreprise", "N": "Transport et Logistique",
+            "NON_RENSEIGNE": None}  # fmt: skip
 
 
 def prescription(id_, source="SI_PE", region="11", type_prescripteur="PE", age=25,
                  statut="PRESCRITE", prescrite=date(2021, 3, 10), entree=None,
-                 structure=None, numero_ais=None) -> dict:  # fmt: skip
-    """One fct_prescriptions row derived as dbt does (contract §5)."""
+                 structure=None, numero_ais=None, formation="QUALIFIANTE",
+                 domaine="J") -> dict:  # fmt: skip
+    """One fct_prescriptions row derived as dbt does (contract §5, §8)."""
     departement, libelle = REGIONS.get(region, ("99", None))
     valid = source == "IMILO" or type_prescripteur in VALID_TYPES
     return {
@@ -80,27 +102,36 @@ def prescription(id_, source="SI_PE", region="11", type_prescripteur="PE", age=2
         "age": age, "tranche_age": "MOINS_26" if age < 26 else ("26_29" if age < 30 else "30_PLUS"),
         "statut": statut, "est_prescription": statut != "ANNULEE",
         "est_entree": statut in ("ENTREE", "ABANDON") and entree is not None,
-        "numero_ais": numero_ais,
+        "numero_ais": numero_ais, "type_formation": formation,
+        "domaine_professionnel": domaine, "libelle_domaine": DOMAINES[domaine],
     }  # fmt: skip
 
 
 def baseline_prescriptions() -> list[dict]:
-    rows = [prescription(f"P11-{i:02d}", type_prescripteur="PE") for i in range(1, 28)]
+    rows = [prescription(f"P11-{i:02d}", type_prescripteur="PE") for i in range(1, 25)]
     rows[0] = prescription("P11-01", statut="ENTREE", entree=date(2021, 3, 20))
-    rows += [prescription("P11-28", type_prescripteur=None),
-             prescription("P11-29", type_prescripteur=None),
-             prescription("P11-30", type_prescripteur="MISSION LOCALE"),
+    rows += [prescription(f"P11-{i:02d}", type_prescripteur="PE", formation="PRE_QUALIFIANTE",
+                          domaine="H") for i in range(25, 28)]  # fmt: skip
+    rows += [prescription("P11-28", type_prescripteur=None, formation="NON_RENSEIGNE", domaine="M"),
+             prescription("P11-29", type_prescripteur=None, formation="NON_RENSEIGNE", domaine="M"),
+             prescription("P11-30", type_prescripteur="MISSION LOCALE", formation="AUTRE",
+                          domaine="NON_RENSEIGNE"),
              prescription("P11-31", statut="ANNULEE"),
              prescription("P11-F1", prescrite=date(2021, 2, 3), statut="ENTREE",
                           entree=date(2021, 3, 1))]  # fmt: skip
     rows += [prescription(f"P84-{i:02d}", region="84", type_prescripteur="ML", age=35,
-                          structure=None if i == 1 else "ML069") for i in range(1, 27)]  # fmt: skip
-    rows += [prescription(f"P84-{i:02d}", region="84", type_prescripteur=None, age=35)
+                          structure=None if i == 1 else "ML069",
+                          formation="QUALIFIANTE" if i <= 20 else "PRE_QUALIFIANTE",
+                          domaine="F" if i <= 20 else "N") for i in range(1, 27)]  # fmt: skip
+    rows += [prescription(f"P84-{i:02d}", region="84", type_prescripteur=None, age=35,
+                          formation="NON_RENSEIGNE", domaine="NON_RENSEIGNE")
              for i in range(27, 31)]  # fmt: skip
-    rows += [prescription("M93-1", source="IMILO", region="93", age=20, structure="ML013"),
+    rows += [prescription("M93-1", source="IMILO", region="93", age=20, structure="ML013",
+                          domaine="K"),
              prescription("M93-2", source="IMILO", region="93", age=20, structure="ML013",
-                          statut="ENTREE", entree=date(2021, 3, 15)),
-             prescription("M93-3", source="IMILO", region="93", age=27, structure="ML013")]  # fmt: skip
+                          statut="ENTREE", entree=date(2021, 3, 15), domaine="K"),
+             prescription("M93-3", source="IMILO", region="93", age=27, structure="ML013",
+                          formation="NON_RENSEIGNE", domaine="K")]  # fmt: skip
     return rows
 
 
@@ -120,6 +151,9 @@ def entries(prescriptions: list[dict]) -> list[dict]:
             "tranche_age": p["tranche_age"],
             "numero_ais": p["numero_ais"],
             "mois_fichier_ais_apparie": None,
+            "type_formation": p["type_formation"],
+            "domaine_professionnel": p["domaine_professionnel"],
+            "libelle_domaine": p["libelle_domaine"],
         }  # fmt: skip
         for p in prescriptions
         if p["est_entree"]
@@ -134,6 +168,21 @@ PRESCRIPTIONS_MENSUELLES_ROWS = [
     (MONTH, "84", ARA, "SI_PE", "NON_RENSEIGNE", "30_PLUS", 4, 0, "A_EXAMINER"),
     (MONTH, "93", PACA, "IMILO", "ML", "MOINS_26", 2, 1, "FIABLE"),
     (MONTH, "93", PACA, "IMILO", "ML", "26_29", 1, 0, "FIABLE"),
+]
+# The same groups (mois, code_region, source, tranche_age) and sums as above, split by type
+# and domain as baseline_prescriptions gives them: region 11 (SI_PE, MOINS_26) 24 + 3 + 2 +
+# 1 = 30 prescriptions and 2 entries (P11-01, and P11-F1 from its own row); region 84
+# (SI_PE, 30_PLUS) 20 + 6 + 4 = 30; region 93 (IMILO) 2 and 1 entry under 26, 1 aged 27.
+PRESCRIPTIONS_PAR_FORMATION_ROWS = [
+    (MONTH, "11", IDF, "SI_PE", "QUALIFIANTE", "J", DOMAINES["J"], "MOINS_26", 24, 2),
+    (MONTH, "11", IDF, "SI_PE", "PRE_QUALIFIANTE", "H", DOMAINES["H"], "MOINS_26", 3, 0),
+    (MONTH, "11", IDF, "SI_PE", "NON_RENSEIGNE", "M", DOMAINES["M"], "MOINS_26", 2, 0),
+    (MONTH, "11", IDF, "SI_PE", "AUTRE", "NON_RENSEIGNE", None, "MOINS_26", 1, 0),
+    (MONTH, "84", ARA, "SI_PE", "QUALIFIANTE", "F", DOMAINES["F"], "30_PLUS", 20, 0),
+    (MONTH, "84", ARA, "SI_PE", "PRE_QUALIFIANTE", "N", DOMAINES["N"], "30_PLUS", 6, 0),
+    (MONTH, "84", ARA, "SI_PE", "NON_RENSEIGNE", "NON_RENSEIGNE", None, "30_PLUS", 4, 0),
+    (MONTH, "93", PACA, "IMILO", "QUALIFIANTE", "K", DOMAINES["K"], "MOINS_26", 2, 1),
+    (MONTH, "93", PACA, "IMILO", "NON_RENSEIGNE", "K", DOMAINES["K"], "26_29", 1, 0),
 ]
 QUALITE_PRESCRIPTEUR_ROWS = [
     (MONTH, "11", IDF, 30, 27, 27 / 30, 0, 0, "FIABLE"),
@@ -160,13 +209,54 @@ SUIVI_ROWS = suivi_rows("2021-02", (1, 3), (10, 25), (0, 0)) + suivi_rows(
 )
 
 
+def calendar_months(first: str, last: str) -> int:
+    """Months from `first` to `last` (YYYY-MM), both included."""
+    (year_a, month_a), (year_b, month_b) = (map(int, m.split("-")) for m in (first, last))
+    return (year_b - year_a) * 12 + month_b - month_a + 1
+
+
+def projection_row(suivi_row: tuple, unfilled_pe: int = 0) -> tuple:
+    """The projection_otp row of one suivi_otp row by contract §8's formulas; `unfilled_pe`:
+    the si_pe prescriptions of under-30s with an unfilled prescriber over the period so far,
+    added to the upper bound of PRESCRIPTIONS_PE_MOINS_30 only."""
+    mois, region, libelle, indicator, debut, fin, objectif, _, cumul, *_, fiabilite = suivi_row
+    k, n = calendar_months(debut, mois), calendar_months(debut, fin)
+    reste = max(objectif - cumul, 0)
+    if cumul >= objectif:
+        statut = "ATTEINT"
+    elif cumul * n >= objectif * k:
+        statut = "EN_BONNE_VOIE"
+    elif 10 * cumul * n >= 9 * objectif * k:
+        statut = "A_RISQUE"
+    else:
+        statut = "EN_RETARD"
+    bound = cumul + (unfilled_pe if indicator == "PRESCRIPTIONS_PE_MOINS_30" else 0)
+    return (mois, region, libelle, indicator, debut, fin, objectif, cumul, k, n, cumul / k,
+            cumul * n / k, reste, None if k == n else reste / (n - k), statut, bound,
+            fiabilite)  # fmt: skip
+
+
+# One row per SUIVI_ROWS row (region 11, objectif 120, period 2021-01..2021-12: n = 12; k = 2
+# in February, 3 in March). Statut in whole numbers:
+#   02 ENTREES  3: 3*12 = 36 < 120*2 = 240, 10*36 = 360 < 9*240 = 2160   EN_RETARD
+#   02 PE      25: 25*12 = 300 >= 240                                     EN_BONNE_VOIE
+#   03 ENTREES  5: 60 < 360, 600 < 9*360 = 3240                           EN_RETARD
+#   03 PE      52: 52*12 = 624 >= 360                                     EN_BONNE_VOIE
+#   ML 0 both months: EN_RETARD.
+# Upper bound of PE: no unfilled prescriber in January or February, and March's P11-28,
+# P11-29 and P11-30 (si_pe, aged 25, NON_RENSEIGNE): 25 in February, 52 + 3 = 55 in March.
+PROJECTION_ROWS = [
+    projection_row(row, unfilled_pe=3 if row[0] == MONTH else 0) for row in SUIVI_ROWS
+]
+
+
 def build_warehouse(path, prescriptions=None):
-    """The five checked tables of the warehouse, as dbt would leave them for March 2021."""
+    """The seven checked tables of the warehouse, as dbt would leave them for March 2021."""
     prescriptions = baseline_prescriptions() if prescriptions is None else prescriptions
     path.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(path)) as con:
         for ddl in (FCT_PRESCRIPTIONS, FCT_ENTREES, PRESCRIPTIONS_MENSUELLES, SUIVI_OTP,
-                    QUALITE_PRESCRIPTEUR):  # fmt: skip
+                    QUALITE_PRESCRIPTEUR, PRESCRIPTIONS_PAR_FORMATION, PROJECTION_OTP):  # fmt: skip
             con.execute(ddl)
         _insert(con, "fct_prescriptions", prescriptions)
         _insert(con, "fct_entrees", entries(prescriptions))
@@ -176,6 +266,11 @@ def build_warehouse(path, prescriptions=None):
                         "(?, ?, ?, ?, ?, ?, ?, ?, ?)", QUALITE_PRESCRIPTEUR_ROWS)  # fmt: skip
         con.executemany("insert into main.suivi_otp values "
                         "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", SUIVI_ROWS)  # fmt: skip
+        con.executemany("insert into main.prescriptions_par_formation values "
+                        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", PRESCRIPTIONS_PAR_FORMATION_ROWS)  # fmt: skip
+        con.executemany("insert into main.projection_otp values "
+                        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", PROJECTION_ROWS)  # fmt: skip
+        create_rome_seed(con)
     return path
 
 
@@ -209,7 +304,10 @@ def test_every_suite_file_loads_and_names_its_asset():
         "champs_souvent_vides": "fct_prescriptions",
         "fct_entrees": "fct_entrees",
         "fct_prescriptions": "fct_prescriptions",
+        "formation_non_renseignee": "prescriptions_par_formation",
         "prescriptions_mensuelles": "prescriptions_mensuelles",
+        "prescriptions_par_formation": "prescriptions_par_formation",
+        "projection_otp": "projection_otp",
         "qualite_prescripteur": "qualite_prescripteur",
         "si_pe_prescripteur": "fct_prescriptions",
         "suivi_otp": "suivi_otp",
@@ -232,7 +330,10 @@ def test_valid_month_passes_every_blocking_suite(built):
         "champs_souvent_vides": ["code_structure_si_pe_ml"],  # warning: one ML without code
         "fct_entrees": [],
         "fct_prescriptions": [],
+        "formation_non_renseignee": ["type_formation_renseigne"],  # warning: region 93
         "prescriptions_mensuelles": [],
+        "prescriptions_par_formation": [],
+        "projection_otp": [],
         "qualite_prescripteur": [],
         "si_pe_prescripteur": ["remplissage_prescripteur"],  # warning: region 84
         "suivi_otp": [],
@@ -404,7 +505,10 @@ def test_month_summary_for_the_manifest_is_json_with_aggregates_only(built):
         ("gx_champs_souvent_vides", "warning", False),
         ("gx_fct_entrees", "blocking", True),
         ("gx_fct_prescriptions", "blocking", True),
+        ("gx_formation_non_renseignee", "warning", False),
         ("gx_prescriptions_mensuelles", "blocking", True),
+        ("gx_prescriptions_par_formation", "blocking", True),
+        ("gx_projection_otp", "blocking", True),
         ("gx_qualite_prescripteur", "blocking", True),
         ("gx_si_pe_prescripteur", "warning", False),
         ("gx_suivi_otp", "blocking", True),
@@ -485,8 +589,9 @@ def february_prescriptions() -> list[dict]:
 @pytest.fixture
 def two_months(warehouse):
     """The March warehouse with a February of its own: facts (with March's P11-F1, 12
-    prescriptions in region 11), marts (February's nb_entrees of region 11 wrong, 2 for 1)
-    and suivi_otp rows for both months."""
+    prescriptions in region 11), marts (February's nb_entrees of region 11 wrong, 2 for 1),
+    suivi_otp and projection_otp rows for both months, and February's steering rows: the
+    sums of prescriptions_mensuelles, region 84's type not filled for 3 of 10 (a warning)."""
     build_warehouse(warehouse, february_prescriptions() + baseline_prescriptions())
     execute(warehouse, "insert into main.prescriptions_mensuelles values "
                        "('2021-02', '11', ?, 'SI_PE', 'PE', 'MOINS_26', 12, 2, 'FIABLE'), "
@@ -496,6 +601,11 @@ def two_months(warehouse):
     execute(warehouse, "insert into main.qualite_prescripteur values "
                        "('2021-02', '11', ?, 12, 12, 1.0, 0, 0, 'FIABLE'), "
                        "('2021-02', '84', ?, 10, 8, 0.8, 0, 0, 'A_EXAMINER')", [IDF, ARA])  # fmt: skip
+    execute(warehouse, "insert into main.prescriptions_par_formation values "
+                       "('2021-02', '11', ?, 'SI_PE', 'QUALIFIANTE', 'J', ?, 'MOINS_26', 12, 2), "
+                       "('2021-02', '84', ?, 'SI_PE', 'QUALIFIANTE', 'F', ?, '30_PLUS', 7, 0), "
+                       "('2021-02', '84', ?, 'SI_PE', 'NON_RENSEIGNE', 'F', ?, '30_PLUS', 3, 0)",
+            [IDF, DOMAINES["J"], ARA, DOMAINES["F"], ARA, DOMAINES["F"]])  # fmt: skip
     return warehouse
 
 
@@ -606,6 +716,9 @@ def test_compact_frames_give_the_results_of_plain_frames(warehouse):
     build_warehouse(warehouse, rows)
     execute(warehouse, "update main.prescriptions_mensuelles set nb_prescriptions = 28 "
                        "where code_region = '11' and reseau_prescripteur = 'PE'")  # fmt: skip
+    # 52 * 12 >= 120 * 3: EN_BONNE_VOIE, not A_RISQUE (a pair of categoricals that differs).
+    execute(warehouse, "update main.projection_otp set statut = 'A_RISQUE' "
+                       "where mois = ? and indicateur = 'PRESCRIPTIONS_PE_MOINS_30'", [MONTH])  # fmt: skip
     thresholds = load_thresholds(DEFAULT_EXPECTATIONS_DIR)
     suites = load_suites(DEFAULT_EXPECTATIONS_DIR)
 
