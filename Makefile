@@ -17,6 +17,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 setup: $(STAMP) $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml
 	deploy/ensure-chromium.sh
+	deploy/ensure-postgres.sh
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,7 +47,11 @@ lint: setup
 	$(BIN)/ruff format --check otp_pipeline tests bench
 	$(BIN)/sqlfluff lint dbt_project/models --disable-progress-bar
 
+# `dg check defs` loads every definition as the code server would (dg re-parses the dbt
+# project first: it sets DAGSTER_IS_DEV_CLI). VIRTUAL_ENV: dg warns unless the project's
+# venv is the active one.
 test: setup lint
+	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/dg check defs
 	$(BIN)/pytest -q
 
 # The feed reader's property tests with many more examples (random seed) than CI runs.

@@ -8,6 +8,7 @@ from dagster_dbt import DbtCliResource
 
 from otp_pipeline.defs.ingestion import assets as ingestion
 from otp_pipeline.defs.jobs import monthly_pipeline
+from otp_pipeline.defs.operations.deadlines import publication_deadline, published_by_deadline
 from otp_pipeline.defs.operations.schedules import monthly_schedule
 from otp_pipeline.defs.operations.sensors import failure_alert, landing_sensor
 from otp_pipeline.defs.publication import assets as publication
@@ -22,10 +23,10 @@ DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 
 defs = dg.Definitions(
     assets=dg.load_assets_from_modules([ingestion, transform, quality, publication]),
-    asset_checks=QUALITY_CHECKS,
+    asset_checks=[*QUALITY_CHECKS, published_by_deadline],
     jobs=[monthly_pipeline],
     schedules=[monthly_schedule],
-    sensors=[landing_sensor, failure_alert],
+    sensors=[landing_sensor, failure_alert, publication_deadline],
     resources={
         "otp": OtpSettings(),
         "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),

@@ -2,11 +2,8 @@
 
 import dagster as dg
 
-from otp_pipeline.defs.partitions import describe_months
+from otp_pipeline.defs.partitions import RANGE_END, RANGE_START, describe_months
 from otp_pipeline.lib.months import month_index
-
-RANGE_START = "dagster/asset_partition_range_start"
-RANGE_END = "dagster/asset_partition_range_end"
 
 
 def spans(months: list[str]) -> list[tuple[str, str]]:

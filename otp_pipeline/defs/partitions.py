@@ -10,6 +10,10 @@ monthly_partitions = dg.MonthlyPartitionsDefinition(start_date="2021-01", fmt="%
 # each month in turn). A monthly run is the range of one month. The run queue keeps one
 # run at a time on the warehouse (deploy/dagster.yaml).
 ONE_RUN_PER_BACKFILL = dg.BackfillPolicy.single_run()
+# The run tags that make one run over a range of months (what a backfill from the UI sets;
+# a RunRequest has no range argument in 1.13): the runner and the landing sensor set them.
+RANGE_START = "dagster/asset_partition_range_start"
+RANGE_END = "dagster/asset_partition_range_end"
 
 
 def run_months(

@@ -15,6 +15,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from dagster_services import stop
 from feeds import IMILO_HEADER, OBJECTIVES_HEADER, SI_PE_HEADER, ais_row, imilo_row, write_file
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -95,12 +96,7 @@ def dagster_dev(tmp_path_factory):
             time.sleep(1)
         yield port, root
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop(process)
         log.close()
 
 

@@ -11,62 +11,55 @@ from otp_pipeline.defs.partitions import (
 from otp_pipeline.defs.resources import OtpSettings
 from otp_pipeline.lib.errors import StructuralError
 from otp_pipeline.lib.ingestion.landing import objectives_file
+from otp_pipeline.lib.ingestion.loader import DeliveryReport
 from otp_pipeline.lib.ingestion.monthly_load import load_month
 from otp_pipeline.lib.ingestion.objectives import load_objectives, read_objectives
+from otp_pipeline.lib.months import months_between
 from otp_pipeline.lib.settings import IMILO, SI_PE, Feed
 from otp_pipeline.lib.warehouse import BULK_WORK_CONFIG, connect, ensure_raw_schema, region_codes
 
 
-def _feed_metadata(reports, first: str) -> dict:
-    """Accounting of the run's months (summed for a range), file details per month."""
-    run = [report for report in reports if report.month >= first]
-    earlier = [report for report in reports if report.month < first]
-    last = run[-1]
-    read = sum(report.rows_read for report in run)
-    quarantined = sum(report.rows_quarantined for report in run)
+def _month_metadata(report: DeliveryReport, earlier: list[DeliveryReport]) -> dict:
+    """One month's partition metadata: its winning file and that file's accounting alone."""
     metadata = {
-        "file": dg.MetadataValue.text(", ".join(report.file for report in run)),
-        "revision": dg.MetadataValue.int(last.revision),
-        "encoding": dg.MetadataValue.text(last.encoding),
-        "sha256": dg.MetadataValue.text(last.sha256),
-        "rows_read": dg.MetadataValue.int(read),
-        "rows_loaded": dg.MetadataValue.int(sum(report.rows_loaded for report in run)),
-        "rows_quarantined": dg.MetadataValue.int(quarantined),
-        "rows_duplicates": dg.MetadataValue.int(sum(report.rows_duplicates for report in run)),
-        "quarantine_rate": dg.MetadataValue.float(quarantined / read if read else 0.0),
-        "quarantine_reasons": dg.MetadataValue.json(
-            _summed(report.quarantine_reasons for report in run)
+        "file": dg.MetadataValue.text(report.file),
+        "revision": dg.MetadataValue.int(report.revision),
+        "encoding": dg.MetadataValue.text(report.encoding),
+        "sha256": dg.MetadataValue.text(report.sha256),
+        "rows_read": dg.MetadataValue.int(report.rows_read),
+        "rows_loaded": dg.MetadataValue.int(report.rows_loaded),
+        "rows_quarantined": dg.MetadataValue.int(report.rows_quarantined),
+        "rows_duplicates": dg.MetadataValue.int(report.rows_duplicates),
+        "quarantine_rate": dg.MetadataValue.float(
+            report.rows_quarantined / report.rows_read if report.rows_read else 0.0
         ),
+        "quarantine_reasons": dg.MetadataValue.json(dict(report.quarantine_reasons)),
+        # Stale months before the run's first, reloaded by this run: a fact of the run.
         "earlier_months_loaded": dg.MetadataValue.json([f"{r.month} ({r.file})" for r in earlier]),
+        # The partition is the month's slice of the warehouse table: both counts are its rows.
+        "dagster/row_count": dg.MetadataValue.int(report.rows_loaded),
+        "dagster/partition_row_count": dg.MetadataValue.int(report.rows_loaded),
+        "dagster/table_name": dg.MetadataValue.text(f"raw.{report.source}"),
     }
-    if len(run) > 1:
-        metadata["months"] = dg.MetadataValue.json(
-            [
-                {
-                    "mois": report.month,
-                    "file": report.file,
-                    "revision": report.revision,
-                    "encoding": report.encoding,
-                    "rows_read": report.rows_read,
-                    "rows_loaded": report.rows_loaded,
-                    "rows_quarantined": report.rows_quarantined,
-                    "rows_duplicates": report.rows_duplicates,
-                }
-                for report in run
-            ]
+    if report.invalid_type_prescripteur:
+        metadata["invalid_type_prescripteur"] = dg.MetadataValue.json(
+            dict(report.invalid_type_prescripteur)
         )
-    invalid = _summed(report.invalid_type_prescripteur for report in run)
-    if invalid:
-        metadata["invalid_type_prescripteur"] = dg.MetadataValue.json(invalid)
     return metadata
 
 
-def _summed(counts) -> dict[str, int]:
-    total: dict[str, int] = {}
-    for count in counts:
-        for name, value in count.items():
-            total[name] = total.get(name, 0) + value
-    return total
+def _range_metadata(run: list[DeliveryReport]) -> dict:
+    """A range run's totals, on every partition of the range under `range_` names; none for
+    a monthly run."""
+    if len(run) < 2:
+        return {}
+    return {
+        "range_months": dg.MetadataValue.text(describe_months(run[0].month, run[-1].month)),
+        **{
+            f"range_{name}": dg.MetadataValue.int(sum(getattr(report, name) for report in run))
+            for name in ("rows_read", "rows_loaded", "rows_quarantined", "rows_duplicates")
+        },
+    }
 
 
 def _ingest(context: dg.AssetExecutionContext, otp: OtpSettings, feed: Feed):
@@ -84,7 +77,13 @@ def _ingest(context: dg.AssetExecutionContext, otp: OtpSettings, feed: Feed):
             metadata={"file": error.file, "line": error.line or 0, "problem": error.problem},
             allow_retries=False,
         ) from error
-    return dg.MaterializeResult(metadata=_feed_metadata(reports, first))
+    run = [report for report in reports if report.month >= first]
+    earlier = [report for report in reports if report.month < first]
+    # A range run records one materialization per month; metadata scoped to a partition
+    # lands on that month's event only, so each partition shows its own file and counts.
+    for report in run:
+        context.add_asset_metadata(_month_metadata(report, earlier), partition_key=report.month)
+    return dg.MaterializeResult(metadata=_range_metadata(run))
 
 
 @dg.asset(
@@ -93,6 +92,7 @@ def _ingest(context: dg.AssetExecutionContext, otp: OtpSettings, feed: Feed):
     partitions_def=monthly_partitions,
     backfill_policy=ONE_RUN_PER_BACKFILL,
     kinds={"duckdb", "csv"},
+    metadata={"dagster/table_name": "raw.si_pe"},
 )
 def si_pe(context: dg.AssetExecutionContext, otp: OtpSettings) -> dg.MaterializeResult:
     """Pôle emploi AIS extract of the run's month(s) (one row per AIS), loaded to raw.si_pe.
@@ -101,6 +101,14 @@ def si_pe(context: dg.AssetExecutionContext, otp: OtpSettings) -> dg.Materialize
     Windows-1252), quarantines bad rows with their line and reason, counts exact duplicates,
     and replaces the month in one transaction. Earlier months whose loaded file is stale
     are loaded first. A structural error (contract §6) fails the run.
+
+    Each partition's metadata is its own month's, whether the month ran alone or in a range:
+    `file`, `revision`, `encoding`, `sha256`, `rows_read` / `rows_loaded` /
+    `rows_quarantined` / `rows_duplicates`, `quarantine_rate` and `quarantine_reasons`,
+    `invalid_type_prescripteur` (when any), `earlier_months_loaded` (stale earlier months
+    this run reloaded first), `dagster/row_count` and `dagster/partition_row_count` (rows
+    loaded for the month) and `dagster/table_name`. A range run adds its totals under
+    `range_` names.
     """
     return _ingest(context, otp, SI_PE)
 
@@ -111,14 +119,24 @@ def si_pe(context: dg.AssetExecutionContext, otp: OtpSettings) -> dg.Materialize
     partitions_def=monthly_partitions,
     backfill_policy=ONE_RUN_PER_BACKFILL,
     kinds={"duckdb", "csv"},
+    metadata={"dagster/table_name": "raw.imilo"},
 )
 def imilo(context: dg.AssetExecutionContext, otp: OtpSettings) -> dg.MaterializeResult:
     """I-Milo extract of the run's month(s) (one row per Mission locale prescription), to raw.imilo.
 
     Same rules as the AIS extract: winning revision, row checks, quarantine, duplicates,
-    one transaction per month; UTF-8 only.
+    one transaction per month; UTF-8 only. Same per-month metadata as raw/si_pe.
     """
     return _ingest(context, otp, IMILO)
+
+
+def _periods_of(rows: list[dict], month: str) -> list[dict]:
+    """The objective periods that contain `month`, region by region."""
+    return [
+        {key: row[key] for key in ("code_region", "periode_debut", "periode_fin")}
+        for row in sorted(rows, key=lambda row: (row["code_region"], row["periode_debut"]))
+        if row["periode_debut"] <= month <= row["periode_fin"]  # checked YYYY-MM: text order
+    ]
 
 
 @dg.asset(
@@ -127,13 +145,20 @@ def imilo(context: dg.AssetExecutionContext, otp: OtpSettings) -> dg.Materialize
     partitions_def=monthly_partitions,
     backfill_policy=ONE_RUN_PER_BACKFILL,
     kinds={"duckdb", "csv"},
+    metadata={"dagster/table_name": "raw.objectifs_otp"},
 )
 def objectifs_otp(context: dg.AssetExecutionContext, otp: OtpSettings) -> dg.MaterializeResult:
     """The regional OTP objectives (one row per region and period), to raw.objectifs_otp.
 
     Read whole at every run: any fault (missing file or column, bad region, number or
     period, overlapping periods of a region) is a structural error naming file and line.
+
+    Each partition's metadata: `file` and `sha256` of the objectives file, `periods` and
+    `regions` in it, `periods_of_month` (the periods containing that month),
+    `dagster/row_count` (periods loaded: the table is replaced whole) and
+    `dagster/table_name`.
     """
+    first, last = run_months(context)
     try:
         path = objectives_file(otp.landing_path, context.log)
         rows = read_objectives(path, region_codes())
@@ -146,11 +171,17 @@ def objectifs_otp(context: dg.AssetExecutionContext, otp: OtpSettings) -> dg.Mat
             metadata={"file": error.file, "line": error.line or 0, "problem": error.problem},
             allow_retries=False,
         ) from error
-    return dg.MaterializeResult(
-        metadata={
-            "file": dg.MetadataValue.text(report.file),
-            "sha256": dg.MetadataValue.text(report.sha256),
-            "periods": dg.MetadataValue.int(report.periods),
-            "regions": dg.MetadataValue.int(report.regions),
-        }
-    )
+    for month in months_between(first, last):
+        context.add_asset_metadata(
+            {
+                "file": dg.MetadataValue.text(report.file),
+                "sha256": dg.MetadataValue.text(report.sha256),
+                "periods": dg.MetadataValue.int(report.periods),
+                "regions": dg.MetadataValue.int(report.regions),
+                "periods_of_month": dg.MetadataValue.json(_periods_of(rows, month)),
+                "dagster/row_count": dg.MetadataValue.int(report.periods),
+                "dagster/table_name": dg.MetadataValue.text("raw.objectifs_otp"),
+            },
+            partition_key=month,
+        )
+    return dg.MaterializeResult()

@@ -1,15 +1,11 @@
 """Sensors: new deliveries in the landing folder, and alerts when a run fails."""
 
-import json
-import logging
-import os
-import urllib.request
-
 import dagster as dg
 
 from otp_pipeline.defs.jobs import monthly_pipeline
-from otp_pipeline.defs.partitions import describe_months
+from otp_pipeline.defs.partitions import RANGE_END, RANGE_START, describe_months
 from otp_pipeline.defs.resources import OtpSettings
+from otp_pipeline.lib.operations.alerts import send_alert
 from otp_pipeline.lib.operations.watch import plan_runs
 from otp_pipeline.lib.publication.swap import current_month_dirs
 
@@ -17,18 +13,26 @@ from otp_pipeline.lib.publication.swap import current_month_dirs
 @dg.sensor(
     job=monthly_pipeline,
     minimum_interval_seconds=300,
-    description="Watches $OTP_LANDING_DIR: a new delivery or revision requests a run of its "
-    "month (once both feeds are there); a revision also reruns the later months already "
-    "published. The same file never runs twice (run key = file names + SHA-256).",
+    description="Watches $OTP_LANDING_DIR: a new delivery requests a run of its month (once "
+    "both feeds are there); a revision of a month requests ONE run over the range from that "
+    "month to the last month already published. The same file never runs twice (run key = "
+    "file names + SHA-256).",
 )
 def landing_sensor(context: dg.SensorEvaluationContext, otp: OtpSettings):
     published = [path.name for path in current_month_dirs(otp.publish_path)]
     plan = plan_runs(otp.landing_path, published, context.cursor)
     for line in plan.reports:
         context.log.info(line)
+    # A range is one run (the assets' backfill policy is single-run): the partition-range
+    # tags, as a single-run backfill's run carries, instead of one partition_key.
     requests = [
-        dg.RunRequest(run_key=key, partition_key=month, tags={"otp/trigger": "delivery"})
-        for month, key in plan.runs
+        dg.RunRequest(run_key=run.key, partition_key=run.first, tags={"otp/trigger": "delivery"})
+        if run.first == run.last
+        else dg.RunRequest(
+            run_key=run.key,
+            tags={RANGE_START: run.first, RANGE_END: run.last, "otp/trigger": "revision"},
+        )
+        for run in plan.runs
     ]
     if requests:
         return dg.SensorResult(run_requests=requests, cursor=plan.cursor)
@@ -60,12 +64,4 @@ def failure_alert(context: dg.RunFailureSensorContext):
         if failures and failures[0].event_specific_data.error
         else context.failure_event.message
     )
-    text = alert_text(context.dagster_run, step, reason)
-    logging.getLogger("otp_pipeline.alerts").error(text)
-    context.log.error(text)
-    url = os.environ.get("OTP_ALERT_WEBHOOK_URL")
-    if url:
-        body = json.dumps({"text": text}).encode()
-        request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=10):
-            pass
+    send_alert(alert_text(context.dagster_run, step, reason), context.log)

@@ -6,6 +6,7 @@ import dagster as dg
 
 from otp_pipeline.defs.partitions import (
     ONE_RUN_PER_BACKFILL,
+    describe_months,
     monthly_partitions,
     run_months,
 )
@@ -14,7 +15,7 @@ from otp_pipeline.defs.resources import OtpSettings
 from otp_pipeline.lib.months import months_between
 from otp_pipeline.lib.publication.manifest import code_version, objectives_file, source_files
 from otp_pipeline.lib.publication.swap import publish_month
-from otp_pipeline.lib.publication.tables import TABLES
+from otp_pipeline.lib.publication.tables import TABLES, Table
 from otp_pipeline.lib.warehouse import connect
 
 # The marts it publishes, and the facts the blocking GX checks are on: a failed blocking
@@ -45,6 +46,62 @@ def _check_results(context: dg.AssetExecutionContext) -> list[dict]:
     return sorted(results, key=lambda result: (result["asset"], result["check"]))
 
 
+def _table_schema(table: Table, prefix: str = "") -> list[dg.TableColumn]:
+    """A published table's columns in contract order with their types, grain marked."""
+    return [
+        dg.TableColumn(
+            f"{prefix}{name}",
+            kind,
+            description=f"grain of {table.name}" if name in table.grain else None,
+        )
+        for name, kind in table.columns
+    ]
+
+
+# The publication is one asset holding five tables, and `dagster/column_schema` takes one
+# schema: it holds every column of the five, named `<table>.<column>` so that the five
+# `mois` stay apart and each column says its table. Each table's own schema, with its
+# columns' plain names, is under `schema_<table>`.
+SCHEMAS = {
+    "dagster/column_schema": dg.MetadataValue.table_schema(
+        dg.TableSchema(
+            [
+                column
+                for table in TABLES.values()
+                for column in _table_schema(table, f"{table.name}.")
+            ]
+        )
+    ),
+    **{
+        f"schema_{name}": dg.MetadataValue.table_schema(dg.TableSchema(_table_schema(table)))
+        for name, table in TABLES.items()
+    },
+}
+
+
+def _month_metadata(month: dict, checks: list[dict]) -> dict:
+    """One month's partition metadata: its folder, rows per table, checks and vintage."""
+    failed = [f"{c['asset']}:{c['check']}" for c in checks if not c["passed"]]
+    metadata = {
+        "folder": dg.MetadataValue.path(month["folder"]),
+        "produced_at": dg.MetadataValue.text(month["produced_at"]),
+        # The checks of the run that published the month: those its manifest records.
+        "checks_evaluated": dg.MetadataValue.int(len(checks)),
+        "checks_failed": dg.MetadataValue.int(len(failed)),
+        "failed_checks": dg.MetadataValue.json(failed),
+        # National share of AIS prescriptions with a valid prescriber, and regions flagged.
+        "taux_renseignement_national": dg.MetadataValue.float(month["taux"]),
+        "regions_a_examiner": dg.MetadataValue.int(month["regions_a_examiner"]),
+        "report": dg.MetadataValue.path(str(Path(month["folder"]) / "rapport.html")),
+        **{f"rows_{name}": dg.MetadataValue.int(count) for name, count in month["rows"].items()},
+        "dagster/row_count": dg.MetadataValue.int(sum(month["rows"].values())),
+        **SCHEMAS,
+    }
+    if month["previous_publication"]:
+        metadata["previous_publication"] = dg.MetadataValue.path(month["previous_publication"])
+    return metadata
+
+
 @dg.asset(
     key=["publication"],
     group_name="publication",
@@ -52,6 +109,7 @@ def _check_results(context: dg.AssetExecutionContext) -> list[dict]:
     backfill_policy=ONE_RUN_PER_BACKFILL,
     deps=UPSTREAM_KEYS,
     kinds={"parquet", "csv"},
+    metadata=SCHEMAS,
 )
 def publication(context: dg.AssetExecutionContext, otp: OtpSettings) -> dg.MaterializeResult:
     """The published month `$OTP_PUBLISH_DIR/YYYY-MM/`: prescriptions_mensuelles, suivi_otp,
@@ -62,6 +120,15 @@ def publication(context: dg.AssetExecutionContext, otp: OtpSettings) -> dg.Mater
     is kept under `_vintages/YYYY-MM/<produced_at>/`. Runs only when every blocking check
     upstream passed in the same run. A range run (a backfill) publishes each of its months
     in turn, each swapped in whole.
+
+    Each partition's metadata is its own month's, whether the month ran alone or in a range:
+    `folder`, `produced_at`, `report`, `previous_publication` (the vintage it replaced, if
+    any), `rows_<table>` for each of the five tables, `dagster/row_count` (the five tables'
+    rows added up: the month's published rows), `checks_evaluated` / `checks_failed` /
+    `failed_checks` (the run's checks, as in the manifest), `taux_renseignement_national`,
+    `regions_a_examiner`, and the contract's columns: `dagster/column_schema` (every
+    table's, named `<table>.<column>`) and `schema_<table>`. A range run adds
+    `range_months`, `range_months_published` and `range_rows_published`.
     """
     first, last = run_months(context)
     checks = _check_results(context)
@@ -73,32 +140,19 @@ def publication(context: dg.AssetExecutionContext, otp: OtpSettings) -> dg.Mater
         ]
     for month in months:
         context.log.info(f"Published {month['mois']}: {month['folder']}")
-    checks_failed = dg.MetadataValue.int(sum(not c["passed"] for c in checks))
+        # Scoped to the month's partition: a range run's events each keep their own month.
+        context.add_asset_metadata(_month_metadata(month, checks), partition_key=month["mois"])
     if len(months) == 1:
-        [month] = months
-        metadata = {
-            "folder": dg.MetadataValue.path(month["folder"]),
-            "produced_at": dg.MetadataValue.text(month["produced_at"]),
-            "checks_failed": checks_failed,
-            # National share of AIS prescriptions with a valid prescriber, and regions flagged.
-            "taux_renseignement_national": dg.MetadataValue.float(month["taux"]),
-            "regions_a_examiner": dg.MetadataValue.int(month["regions_a_examiner"]),
-            "report": dg.MetadataValue.path(str(Path(month["folder"]) / "rapport.html")),
+        return dg.MaterializeResult()
+    return dg.MaterializeResult(
+        metadata={
+            "range_months": dg.MetadataValue.text(describe_months(first, last)),
+            "range_months_published": dg.MetadataValue.int(len(months)),
+            "range_rows_published": dg.MetadataValue.int(
+                sum(sum(month["rows"].values()) for month in months)
+            ),
         }
-        for name, count in month["rows"].items():
-            metadata[f"rows_{name}"] = dg.MetadataValue.int(count)
-        if month["previous_publication"]:
-            metadata["previous_publication"] = dg.MetadataValue.path(month["previous_publication"])
-        return dg.MaterializeResult(metadata=metadata)
-    metadata = {
-        "folder": dg.MetadataValue.path(str(otp.publish_path)),
-        "months_published": dg.MetadataValue.int(len(months)),
-        "checks_failed": checks_failed,
-        "months": dg.MetadataValue.json(months),
-    }
-    for name in TABLES:
-        metadata[f"rows_{name}"] = dg.MetadataValue.int(sum(m["rows"][name] for m in months))
-    return dg.MaterializeResult(metadata=metadata)
+    )
 
 
 def _publish(con, month: str, otp: OtpSettings, checks: list[dict], threshold: float) -> dict:

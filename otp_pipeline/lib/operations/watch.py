@@ -1,4 +1,4 @@
-"""What the landing-folder sensor should run: one run per month whose deliveries changed.
+"""What the landing-folder sensor should run: a run per new month, one range run per revision.
 
 Pure logic over the landing folder and a cursor, so it is tested without a Dagster daemon.
 """
@@ -14,11 +14,20 @@ from otp_pipeline.lib.months import month_index
 from otp_pipeline.lib.settings import FEEDS, FIRST_MONTH
 
 
+@dataclass(frozen=True)
+class PlannedRun:
+    """One run to request: the months `first` to `last` (equal for one month), its run key."""
+
+    first: str
+    last: str
+    key: str
+
+
 @dataclass
 class WatchPlan:
-    """Runs to request (month, run key) and facts to report, with the cursor to keep."""
+    """Runs to request, in month order, and facts to report, with the cursor to keep."""
 
-    runs: list[tuple[str, str]] = field(default_factory=list)
+    runs: list[PlannedRun] = field(default_factory=list)
     reports: list[str] = field(default_factory=list)
     cursor: str = ""
 
@@ -35,11 +44,16 @@ def _fingerprint(path: Path, files: dict) -> str:
 
 
 def plan_runs(landing_dir: Path, published_months: list[str], cursor: str | None) -> WatchPlan:
-    """Months to run now: a month whose winning files (name + SHA-256) changed since the
-    last tick, once both feeds have a delivery for it; for a month seen before (a revision
-    or a replaced file), also every later month already published, since their entries and
-    cumulative figures change. Run keys hold file names and checksums: Dagster never runs
-    the same key twice, so the same file never runs twice."""
+    """Runs to request now, for the months whose winning files (name + SHA-256) changed since
+    the last tick, once both feeds have a delivery for them.
+
+    A month seen before (a revision, or a replaced file) changes the entries and cumulative
+    figures of every later month already published: the earliest such month M makes ONE
+    range run, from M to the last published month, covering any other changed month in
+    between. Each other changed month (a new delivery) is a run of its own. A run key holds
+    the file names and checksums of the changed months it covers (a revision's range run
+    has the key a run of that month alone would have): Dagster never runs the same key
+    twice, so the same file never runs twice, even if the cursor is lost."""
     state = json.loads(cursor) if cursor else {"months": {}, "files": {}}
     plan = WatchPlan()
     winners: dict[str, dict[str, str]] = {}
@@ -60,7 +74,9 @@ def plan_runs(landing_dir: Path, published_months: list[str], cursor: str | None
             except StructuralError as error:  # two files for one revision: let the run say it
                 name, sha = error.file, "conflict"
             winners.setdefault(month, {})[feed.name] = f"{name}@{sha[:16]}"
-    for month in sorted(winners):
+    changed: dict[str, str] = {}  # month -> its key, in month order
+    revised: list[str] = []
+    for month in sorted(winners, key=month_index):
         files = winners[month]
         missing = [name for name in FEEDS if name not in files]
         if missing:
@@ -70,10 +86,24 @@ def plan_runs(landing_dir: Path, published_months: list[str], cursor: str | None
         previous = state["months"].get(month)
         if previous == key:
             continue
-        plan.runs.append((month, key))
+        changed[month] = key
         if previous is not None:
-            later = [m for m in published_months if month_index(m) > month_index(month)]
-            plan.runs += [(m, f"{m}|after|{key}") for m in later]
+            revised.append(month)
         state["months"][month] = key
+    plan.runs = _runs(changed, revised, published_months)
     plan.cursor = json.dumps(state, sort_keys=True)
     return plan
+
+
+def _runs(changed: dict[str, str], revised: list[str], published: list[str]) -> list[PlannedRun]:
+    """One range run from the earliest revised month to the last published month, and one
+    run per changed month outside it, in month order."""
+    runs, alone = [], list(changed)
+    if revised:
+        first = revised[0]
+        last = max([first, *published], key=month_index)
+        covered = [m for m in changed if month_index(first) <= month_index(m) <= month_index(last)]
+        runs.append(PlannedRun(first, last, "|".join(changed[m] for m in covered)))
+        alone = [m for m in changed if m not in covered]
+    runs += [PlannedRun(month, month, changed[month]) for month in alone]
+    return sorted(runs, key=lambda run: month_index(run.first))

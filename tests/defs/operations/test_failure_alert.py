@@ -77,6 +77,6 @@ def test_shipped_instance_configs_are_valid_dagster_instance_yaml():
 
     for name in ("dagster.yaml", "dagster-postgres.yaml"):
         config = yaml.safe_load((PROJECT_ROOT / "deploy" / name).read_text(encoding="utf-8"))
-        assert config["run_queue"]["max_concurrent_runs"] == 1
+        assert config["concurrency"]["runs"]["max_concurrent_runs"] == 1
         outcome = validate_config(dagster_instance_config_schema(), config)
         assert outcome.success, (name, outcome.errors)

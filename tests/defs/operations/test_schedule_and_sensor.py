@@ -5,8 +5,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import dagster as dg
+import pytest
 from feeds import IMILO_HEADER, SI_PE_HEADER, ais_row, imilo_row, write_file
 
+from otp_pipeline.definitions import defs
 from otp_pipeline.defs.operations.schedules import monthly_schedule
 from otp_pipeline.defs.operations.sensors import landing_sensor
 from otp_pipeline.defs.resources import OtpSettings
@@ -30,21 +32,41 @@ def _deliver(landing, month="2021-01", revision="", ids=("A1",)):
                [IMILO_HEADER, imilo_row(prescription=f"{month}-10")])  # fmt: skip
 
 
-def _tick(landing, publish, cursor=None):
+@pytest.fixture(scope="module")
+def instance():
+    """A real instance (the sensor context refuses an ephemeral one), shared: a tick only
+    reads it."""
+    with dg.instance_for_test() as instance:
+        yield instance
+
+
+def _tick(instance, landing, publish, cursor=None):
+    """One evaluation of the sensor as the daemon makes it, resolved against the project's
+    job. Returns (partition, range, run key) per request, and the new cursor."""
     context = dg.build_sensor_context(
-        cursor=cursor,
+        instance=instance, cursor=cursor, definitions=defs,
         resources={"otp": OtpSettings(landing_dir=str(landing), publish_dir=str(publish))},
-    )
-    result = landing_sensor(context)
-    return [(r.partition_key, r.run_key) for r in result.run_requests or []], result.cursor
+    )  # fmt: skip
+    result = landing_sensor.evaluate_tick(context)
+    requests = [
+        (r.tags.get("dagster/partition"), r.partition_key_range, r.run_key)
+        for r in result.run_requests or []
+    ]
+    return requests, result.cursor
 
 
-def test_sensor_requests_a_new_delivery_once(landing, tmp_path):
+def _publish_months(landing, publish, months):
+    for month in months:
+        _deliver(landing, month)
+        (publish / month).mkdir(parents=True)
+
+
+def test_sensor_requests_a_new_delivery_once(instance, landing, tmp_path):
     _deliver(landing)
-    runs, cursor = _tick(landing, tmp_path / "pub")
-    assert [month for month, _ in runs] == ["2021-01"]
-    assert "ais_2021-01.csv@" in runs[0][1] and "imilo_2021-01.csv@" in runs[0][1]
-    assert _tick(landing, tmp_path / "pub", cursor)[0] == []  # same files: nothing
+    runs, cursor = _tick(instance, landing, tmp_path / "pub")
+    assert [(month, window) for month, window, _ in runs] == [("2021-01", None)]
+    assert "ais_2021-01.csv@" in runs[0][2] and "imilo_2021-01.csv@" in runs[0][2]
+    assert _tick(instance, landing, tmp_path / "pub", cursor)[0] == []  # same files: nothing
 
 
 def test_sensor_waits_for_both_feeds(landing, tmp_path):
@@ -55,19 +77,58 @@ def test_sensor_waits_for_both_feeds(landing, tmp_path):
     assert plan.runs == [] and plan.reports == ["month 2021-01 waits for imilo"]
 
 
-def test_sensor_revision_requests_the_month_and_later_published_months(landing, tmp_path):
+def test_sensor_revision_requests_one_range_run_to_the_last_published_month(
+    instance, landing, tmp_path
+):
     publish = tmp_path / "pub"
-    for month in ("2021-01", "2021-02", "2021-03"):
-        _deliver(landing, month)
-        (publish / month).mkdir(parents=True)
-    (publish / ".tmp-2021-04-x").mkdir()
-    _, cursor = _tick(landing, publish)
+    _publish_months(landing, publish, ("2021-01", "2021-02", "2021-03"))
+    (publish / ".tmp-2021-04-x").mkdir()  # a publication under way is not a published month
+    _, cursor = _tick(instance, landing, publish)
     _deliver(landing, "2021-02", "_r2", ids=("A1", "A2"))
-    runs, cursor = _tick(landing, publish, cursor)
-    assert [month for month, _ in runs] == ["2021-02", "2021-03"]
-    assert "ais_2021-02_r2.csv@" in runs[0][1]
-    assert len({key for _, key in runs}) == 2
-    assert _tick(landing, publish, cursor)[0] == []
+    runs, cursor = _tick(instance, landing, publish, cursor)
+    [(partition, window, key)] = runs
+    assert (partition, window) == (None, dg.PartitionKeyRange("2021-02", "2021-03"))
+    assert key.startswith("2021-02|") and "ais_2021-02_r2.csv@" in key
+    assert _tick(instance, landing, publish, cursor)[0] == []
+
+
+def test_sensor_revision_of_the_last_published_month_is_a_run_of_that_month(
+    instance, landing, tmp_path
+):
+    publish = tmp_path / "pub"
+    _publish_months(landing, publish, ("2021-01", "2021-02"))
+    _, cursor = _tick(instance, landing, publish)
+    _deliver(landing, "2021-02", "_r2", ids=("A1", "A2"))
+    [(partition, window, _)] = _tick(instance, landing, publish, cursor)[0]
+    assert (partition, window) == ("2021-02", None)
+
+
+def test_sensor_revision_and_new_month_in_one_tick(instance, landing, tmp_path):
+    """Two revisions make one range from the earlier; a new month after it runs alone."""
+    publish = tmp_path / "pub"
+    _publish_months(landing, publish, ("2021-01", "2021-02", "2021-03"))
+    _, cursor = _tick(instance, landing, publish)
+    _deliver(landing, "2021-03", "_r2", ids=("A1", "A3"))
+    _deliver(landing, "2021-01", "_r2", ids=("A1", "A2"))
+    _deliver(landing, "2021-04")
+    runs, _ = _tick(instance, landing, publish, cursor)
+    assert [(partition, window) for partition, window, _ in runs] == [
+        (None, dg.PartitionKeyRange("2021-01", "2021-03")), ("2021-04", None),
+    ]  # fmt: skip
+    assert "ais_2021-01_r2.csv@" in runs[0][2] and "ais_2021-03_r2.csv@" in runs[0][2]
+
+
+def test_revision_range_has_the_run_key_of_its_file(landing, tmp_path):
+    """The range run of a revision has the key a run of that month alone would have: after
+    a lost cursor, Dagster still refuses to run the same file again."""
+    publish = tmp_path / "pub"
+    _publish_months(landing, publish, ("2021-01", "2021-02"))
+    cursor = plan_runs(landing, ["2021-01", "2021-02"], None).cursor
+    _deliver(landing, "2021-01", "_r2", ids=("A1", "A2"))
+    [revision] = plan_runs(landing, ["2021-01", "2021-02"], cursor).runs
+    assert (revision.first, revision.last) == ("2021-01", "2021-02")
+    lost = plan_runs(landing, ["2021-01", "2021-02"], None).runs
+    assert revision.key in [run.key for run in lost]
 
 
 def test_sensor_reports_months_before_2021_and_bad_names(landing, tmp_path):

@@ -289,6 +289,8 @@ PROJECTION_EDITS = [
     ("set libelle_region = 'Ailleurs'", "libelle_region_de_suivi"),
     ("set statut = null", "statut_renseigne"),
     ("set realise_cumule_borne_haute = null", "borne_haute_renseignee"),
+    ("set objectif = null", "ligne_complete"),
+    ("set projection_fin_periode = null", "ligne_complete"),
 ]
 
 
