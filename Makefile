@@ -48,11 +48,14 @@ lint: setup
 	$(BIN)/sqlfluff lint dbt_project/models --disable-progress-bar
 
 # `dg check defs` loads every definition as the code server would (dg re-parses the dbt
-# project first: it sets DAGSTER_IS_DEV_CLI). VIRTUAL_ENV: dg warns unless the project's
-# venv is the active one.
+# project first when one of its files changed: it sets DAGSTER_IS_DEV_CLI). VIRTUAL_ENV:
+# dg warns unless the project's venv is the active one. The tests run on TEST_WORKERS
+# processes (pytest-xdist), each test file whole in one of them (its module fixtures
+# built once).
+TEST_WORKERS ?= 2
 test: setup lint
 	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/dg check defs
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 # The feed reader's property tests with many more examples (random seed) than CI runs.
 fuzz: setup

@@ -1,10 +1,6 @@
 """Every Dagster definition of the project, gathered from `otp_pipeline/defs/<group>/`."""
 
-import sys
-from pathlib import Path
-
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from otp_pipeline.defs.ingestion import assets as ingestion
 from otp_pipeline.defs.jobs import monthly_pipeline
@@ -16,10 +12,6 @@ from otp_pipeline.defs.quality import assets as quality
 from otp_pipeline.defs.quality.checks import QUALITY_CHECKS
 from otp_pipeline.defs.resources import OtpSettings
 from otp_pipeline.defs.transform import assets as transform
-from otp_pipeline.defs.transform.project import dbt_project
-
-# The dbt installed beside this Python, not whichever `dbt` comes first on PATH.
-DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 
 defs = dg.Definitions(
     assets=dg.load_assets_from_modules([ingestion, transform, quality, publication]),
@@ -27,11 +19,8 @@ defs = dg.Definitions(
     jobs=[monthly_pipeline],
     schedules=[monthly_schedule],
     sensors=[landing_sensor, failure_alert, publication_deadline],
-    resources={
-        "otp": OtpSettings(),
-        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
-    },
+    resources={"otp": OtpSettings()},
     # One process runs a month's steps one after the other: DuckDB takes one writer per
-    # file, and dbt (a subprocess) must find the file free.
+    # file, and every step (dbt too, in this process) must find the file free.
     executor=dg.in_process_executor,
 )

@@ -4,9 +4,7 @@ DDL (otp_pipeline/sql/raw_schema.sql, as in docs/architecture.md): the models ar
 against the schema ingestion really writes."""
 
 import json
-import os
-import subprocess
-import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -21,11 +19,9 @@ from otp_fixture import (
 )
 
 from otp_pipeline.lib.ingestion.codes import simple_upper
-from otp_pipeline.lib.thresholds import PROJECT_ROOT, dbt_vars
+from otp_pipeline.lib.thresholds import dbt_vars
+from otp_pipeline.lib.transform.dbt_build import DbtOutcome, dbt_events
 from otp_pipeline.lib.warehouse import ensure_raw_schema
-
-DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
-DBT_EXECUTABLE = Path(sys.executable).parent / "dbt"
 
 MARTS = (
     "prescriptions_mensuelles", "suivi_otp", "qualite_prescripteur",
@@ -73,35 +69,35 @@ def load_raw(con: duckdb.DuckDBPyConnection, si_pe_rows, imilo_rows, objectifs_r
     )
 
 
+@dataclass
+class DbtRun:
+    """What a dbt invocation returned: its exit status and its log, as the CLI prints it."""
+
+    returncode: int
+    stdout: str
+
+
+def run_dbt(warehouse: Path, work_dir: Path, args: list[str]) -> DbtRun:
+    """`dbt <args>` on `warehouse`, in this process, as the Dagster asset runs it
+    (otp_pipeline/lib/transform/dbt_build.py: dbt's runner on the stored parse)."""
+    outcome = DbtOutcome()
+    messages = [
+        event["info"].get("msg", "")
+        for event in dbt_events(args, warehouse, work_dir / "target", outcome)
+    ]
+    return DbtRun(0 if outcome.success else 1, "\n".join(messages))
+
+
 def run_dbt_build(
     warehouse: Path,
     work_dir: Path,
     month: str,
     extra_args: tuple[str, ...] = (),
     last_month: str | None = None,
-) -> subprocess.CompletedProcess:
+) -> DbtRun:
     """`dbt build` for one month (or months `month`..`last_month`), as Dagster runs it."""
-    env = {
-        **os.environ,
-        "OTP_WAREHOUSE": str(warehouse),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    command = [
-        str(DBT_EXECUTABLE), "build",
-        "--project-dir", str(DBT_PROJECT_DIR),
-        "--profiles-dir", str(DBT_PROJECT_DIR),
-        "--target-path", str(work_dir / "target"),
-        "--log-path", str(work_dir / "logs"),
-        "--vars", json.dumps(dbt_vars(month, last_month=last_month)),
-        *extra_args,
-    ]  # fmt: skip
-    return subprocess.run(
-        command,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    vars_ = json.dumps(dbt_vars(month, last_month=last_month))
+    return run_dbt(warehouse, work_dir, ["build", "--vars", vars_, *extra_args])
 
 
 def read_marts(warehouse: Path) -> dict:
@@ -149,4 +145,4 @@ def warehouse_runs(tmp_path_factory) -> dict:
     with duckdb.connect(str(warehouse)) as con:
         load_raw(con, SI_PE_ROWS_JANVIER_R2, IMILO_ROWS, OBJECTIFS_ROWS_V2)
     build("2021-01", *no_tests)
-    return {"publies": publies, "apres_revision": read_marts(warehouse)}
+    return {"publies": publies, "apres_revision": read_marts(warehouse), "warehouse": warehouse}

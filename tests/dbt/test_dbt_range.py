@@ -3,11 +3,10 @@ as of itself, so the marts hold exactly the rows of one build per month, worked 
 hand in test_dbt_marts.py."""
 
 import json
-import subprocess
 
 import duckdb
 import pytest
-from conftest import DBT_EXECUTABLE, DBT_PROJECT_DIR, load_raw, read_marts, run_dbt_build
+from conftest import load_raw, read_marts, run_dbt, run_dbt_build
 from otp_fixture import IMILO_ROWS, OBJECTIFS_ROWS, SI_PE_ROWS
 from test_dbt_marts import EXPECTED, rows_of
 
@@ -45,14 +44,9 @@ def test_range_build_holds_exactly_the_range(range_build):
 
 def test_inverted_range_fails_naming_both_vars(range_build, tmp_path):
     vars_ = {"mois_debut": "2021-03", "mois_fin": "2021-01", "seuil_remplissage": 0.9}
-    result = subprocess.run(
-        [str(DBT_EXECUTABLE), "run", "--select", "int_region_mois_fiabilite",
-         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-         "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs"),
-         "--vars", json.dumps(vars_)],
-        env={"OTP_WAREHOUSE": str(range_build["warehouse"]), "PATH": "/usr/bin:/bin",
-             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
-        capture_output=True, text=True, check=False,
+    result = run_dbt(
+        range_build["warehouse"], tmp_path,
+        ["run", "--select", "int_region_mois_fiabilite", "--vars", json.dumps(vars_)],
     )  # fmt: skip
     assert result.returncode != 0
     assert "var 'mois_fin' (2021-01) is before var 'mois_debut' (2021-03)" in result.stdout

@@ -1,12 +1,7 @@
 """A `numero_ais` pointing at a quarantined AIS matches nothing (contract §5: only a loaded,
 non-quarantined si_pe entry matches): real ingestion of the files, then the real dbt build."""
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
+from conftest import run_dbt_build
 from feeds import (
     IMILO_HEADER,
     OBJECTIVES_HEADER,
@@ -21,10 +16,7 @@ from otp_pipeline.lib.ingestion.landing import objectives_file
 from otp_pipeline.lib.ingestion.monthly_load import load_month
 from otp_pipeline.lib.ingestion.objectives import load_objectives, read_objectives
 from otp_pipeline.lib.settings import IMILO, SI_PE
-from otp_pipeline.lib.thresholds import PROJECT_ROOT, dbt_vars
 from otp_pipeline.lib.warehouse import connect, region_codes
-
-DBT = Path(sys.executable).parent / "dbt"
 
 
 def test_numero_ais_of_a_quarantined_ais_is_not_a_match(landing, warehouse, tmp_path):
@@ -52,14 +44,7 @@ def test_numero_ais_of_a_quarantined_ais_is_not_a_match(landing, warehouse, tmp_
         load_month(con, IMILO, landing, "2021-01", 5)
         path = objectives_file(landing)
         load_objectives(con, path, read_objectives(path, region_codes()))
-    env = {**os.environ, "OTP_WAREHOUSE": str(warehouse)}
-    project = PROJECT_ROOT / "dbt_project"
-    build = subprocess.run(
-        [str(DBT), "build", "--project-dir", str(project), "--profiles-dir", str(project),
-         "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs"),
-         "--vars", json.dumps(dbt_vars("2021-01")), "--exclude", "test_type:unit"],
-        env=env, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    build = run_dbt_build(warehouse, tmp_path, "2021-01", ("--exclude", "test_type:unit"))
     assert build.returncode == 0, build.stdout[-4000:]
     assert query(
         warehouse,

@@ -24,10 +24,12 @@ def quality_report(context: dg.AssetExecutionContext, otp: OtpSettings) -> dg.Ma
     """Great Expectations Data Docs of the run's months (one HTML site beside the warehouse).
 
     Runs after the GX checks on the facts and marts (they are blocking, so they finish
-    first) and links the site; the checks themselves are on the assets they check.
+    first), writes the pages of the run's validations and links the site; the checks
+    themselves are on the assets they check.
     """
     from otp_pipeline.lib.quality.runner import quality_report_path  # GX is heavy: import on use
 
-    index = quality_report_path(otp.warehouse_path)
-    context.log.info(f"Data Docs for {describe_months(*run_months(context))}: {index}")
+    period = describe_months(*run_months(context))
+    index = quality_report_path(otp.warehouse_path, period)
+    context.log.info(f"Data Docs for {period}: {index}")
     return dg.MaterializeResult(metadata={"data_docs": dg.MetadataValue.path(str(index))})

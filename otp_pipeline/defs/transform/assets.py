@@ -1,22 +1,20 @@
 """Transform assets: the dbt models (facts and published marts), one partition a month."""
 
 import json
-import os
 from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import (
-    DagsterDbtTranslator,
-    DagsterDbtTranslatorSettings,
-    DbtCliResource,
-    dbt_assets,
-)
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_assets
+from dagster_dbt.asset_utils import get_subset_selection_for_context
+from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
+from dagster_dbt.dbt_manifest import validate_manifest
 
 from otp_pipeline.defs.partitions import ONE_RUN_PER_BACKFILL, monthly_partitions, run_months
 from otp_pipeline.defs.resources import OtpSettings
 from otp_pipeline.defs.transform.project import dbt_project
 from otp_pipeline.lib.thresholds import dbt_vars
+from otp_pipeline.lib.transform.dbt_build import DbtOutcome, dbt_events
 from otp_pipeline.lib.warehouse import warehouse_lock
 
 
@@ -42,21 +40,38 @@ translator = OtpDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset
     partitions_def=monthly_partitions,
     backfill_policy=ONE_RUN_PER_BACKFILL,
 )
-def otp_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, otp: OtpSettings):
+def otp_dbt_models(context: dg.AssetExecutionContext, otp: OtpSettings):
     """Builds the dbt project for the run's months: seeds, facts, marts and dbt tests.
 
     One invocation for a range (a backfill): the facts once, each month of the marts as of
-    itself (dbt_project/macros/run_months.sql).
+    itself (dbt_project/macros/run_months.sql). dbt runs in this process on the stored
+    parse of the project (otp_pipeline/lib/transform/dbt_build.py).
     """
     first, last = run_months(context)
-    # dbt runs as a subprocess from dbt_project/: it gets the warehouse as an absolute path.
-    os.environ["OTP_WAREHOUSE"] = str(otp.warehouse_path)
     target = otp.warehouse_path.parent / "dbt_target"
     # dbt unit tests pin the SQL, not the data: they run in the test suite, not monthly.
+    manifest = validate_manifest(dbt_project.manifest_path)
+    # The selection dagster-dbt's CLI resource would pass (a subset picked in the UI, say).
+    selection, indirect = get_subset_selection_for_context(
+        context, manifest, select=None, exclude="test_type:unit", selector=None,
+        dagster_dbt_translator=translator, current_dbt_indirect_selection_env=None,
+    )  # fmt: skip
     args = [
         "build", "--vars", json.dumps(dbt_vars(first, otp.expectations_path, last_month=last)),
-        "--exclude", "test_type:unit",
+        *selection, *(["--indirect-selection", indirect] if indirect else []),
     ]  # fmt: skip
+    outcome = DbtOutcome()
     # The lock keeps another run's Python steps off the file while dbt writes to it.
     with warehouse_lock(otp.warehouse_path):
-        yield from dbt.cli(args, context=context, target_path=target).stream()
+        for raw in dbt_events(args, otp.warehouse_path, target, outcome):
+            event = DbtCoreCliEventMessage(raw_event=raw, event_history_metadata={})
+            yield from event.to_default_asset_events(
+                manifest=manifest, dagster_dbt_translator=translator, context=context,
+                target_path=target,
+            )  # fmt: skip
+    if not outcome.success:
+        problems = "\n".join(outcome.errors[-20:]) or repr(outcome.exception)
+        raise dg.Failure(
+            description=f"dbt build of {first}..{last} failed:\n{problems}",
+            metadata={"dbt_log": dg.MetadataValue.path(str(target / "dbt.log"))},
+        )

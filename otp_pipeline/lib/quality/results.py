@@ -5,13 +5,14 @@ Nothing here holds a person id or a birth date: the suites' frames never select 
 (`quality.read_frame` refuses them), so neither can a sample value.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from otp_pipeline.lib.months import months_between
+from otp_pipeline.lib.quality.suites import SuiteError, resolve
 
 SAMPLE_SIZE = 5  # "a few" unexpected values per expectation
 
@@ -247,3 +248,51 @@ def plain_value(value: Any) -> Any:
     if hasattr(value, "item"):  # numpy scalar
         return plain_value(value.item())
     return str(value)
+
+
+def added_up(spec, thresholds: dict[str, float], parts: list["SuiteResult"]) -> "SuiteResult":
+    """One suite's result from its row-by-row parts: counts added, success from them."""
+    mostly = {
+        item.name: resolve(item.kwargs, thresholds).get("mostly") for item in spec.expectations
+    }
+    expectations = []
+    for results in zip(*(part.expectations for part in parts), strict=True):
+        if len({result.name for result in results}) != 1:
+            raise SuiteError(f"{spec.name}: the parts' results do not line up")
+        expectations.append(_added_up_expectation(results, mostly[results[0].name]))
+    figures = {name: _total([part.figures[name] for part in parts]) for name in parts[0].figures}
+    return replace(
+        parts[0],
+        row_count=sum(part.row_count for part in parts),
+        expectations=tuple(expectations),
+        figures=figures,
+    )
+
+
+def _added_up_expectation(results, mostly: float | None) -> ExpectationResult:
+    element = _total([result.element_count for result in results])
+    unexpected = _total([result.unexpected_count for result in results])
+    missing = sum(result.missing_count for result in results)
+    errors = [result.error for result in results if result.error]
+    success = all(result.success for result in results)
+    considered = None if element is None else element - missing
+    if mostly is not None and not errors and considered and unexpected is not None:
+        success = (considered - unexpected) / considered >= mostly
+    samples = []
+    for value in (value for result in results for value in result.samples):
+        if value not in samples and len(samples) < SAMPLE_SIZE:
+            samples.append(value)
+    return replace(
+        results[0],
+        success=success,
+        element_count=element,
+        unexpected_count=unexpected,
+        missing_count=missing,
+        samples=tuple(samples),
+        error=errors[0] if errors else None,
+    )
+
+
+def _total(values):
+    """The sum, or None when a part has no figure."""
+    return None if any(value is None for value in values) else sum(values)

@@ -26,6 +26,7 @@ from otp_pipeline.lib.quality.results import (
     SAMPLE_SIZE,
     ExpectationResult,
     SuiteResult,
+    added_up,
     expectation_result,
     month_quality_summary,
     plain_value,
@@ -39,13 +40,12 @@ from otp_pipeline.lib.quality.suites import (
     load_suite,
     load_suites,
     query_parameters,
-    resolve,
 )
 from otp_pipeline.lib.thresholds import DEFAULT_EXPECTATIONS_DIR, load_thresholds
 
 __all__ = [
     "SuiteError", "SuiteResult", "month_quality_summary", "quality_report_path", "read_frame",
-    "validate_frame", "validate_month", "validate_suite",
+    "update_data_docs", "validate_frame", "validate_month", "validate_suite",
 ]  # fmt: skip
 
 GX_FOLDER = "gx"
@@ -53,6 +53,8 @@ DATA_DOCS_INDEX = Path("uncommitted/data_docs/local_site/index.html")
 DATASOURCE = "otp_warehouse"
 BATCH_DEFINITION = "mois"
 _CONTEXTS: dict[Path, object] = {}  # GX file contexts opened by this process, by root
+_PENDING_DOCS: dict[Path, list] = {}  # validations stored, their Data Docs pages not written
+_EPHEMERAL = None  # the in-memory GX context that validates (`_validator`)
 # Above this many rows, a row-by-row suite is validated in parts and the parts' counts are
 # added up: GX's pandas engine copies the frame for each expectation. On a month of 14 M
 # facts (x100 volume) this step alone peaked at 1,392 MiB in one part, 1,052 MiB in parts
@@ -66,16 +68,19 @@ def gx_root(warehouse: Path) -> Path:
     return Path(warehouse).resolve().parent
 
 
-def quality_report_path(warehouse: Path) -> Path:
-    """The Data Docs index of the warehouse's validations, rebuilt from the stored results.
+def quality_report_path(warehouse: Path, period: str | None = None) -> Path:
+    """The Data Docs index of the warehouse's validations, rebuilt from every stored result
+    (given `period`, `YYYY-MM` or `YYYY-MM..YYYY-MM`: the pages of that period's).
 
     FileNotFoundError when no validation has run beside this warehouse yet.
     """
     folder = gx_root(warehouse) / GX_FOLDER
     if not (folder / "great_expectations.yml").is_file():
         raise FileNotFoundError(f"no data-quality validation has run beside {warehouse} yet")
-    _context(warehouse).build_data_docs()
-    return folder / DATA_DOCS_INDEX
+    if period is None:
+        _context(warehouse).build_data_docs()
+        return folder / DATA_DOCS_INDEX
+    return update_data_docs(warehouse, period)
 
 
 def validate_suite(
@@ -86,6 +91,7 @@ def validate_suite(
     *,
     last_month: str | None = None,
     max_rows: int | None = FRAME_ROWS_MAX,
+    update_docs: bool = True,
 ) -> SuiteResult:
     """Validate one suite (its name in `expectations_dir`, or a loaded spec) on month `month`,
     or on every month from `month` to `last_month` (YYYY-MM, both included) at once.
@@ -94,6 +100,9 @@ def validate_suite(
     rows, each stored in Data Docs as `<period> part <n>`; the result adds them up, the same
     as one validation of every row would give (tested). Other suites read their rows at
     once: their frames are aggregates or marts, small by construction.
+
+    The Data Docs pages of the validations are written at the end, unless `update_docs`
+    is False: then `update_data_docs` writes those of several suites at once.
     """
     if isinstance(suite, SuiteSpec):
         spec = suite
@@ -122,55 +131,9 @@ def validate_suite(
                 validate_frame(warehouse, spec, frame, thresholds, month, last_month, part)
             )
             del frame  # before the next part is built: one frame held at a time
-    return parts[0] if len(parts) == 1 else _added_up(spec, thresholds, parts)
-
-
-def _added_up(spec: SuiteSpec, thresholds: dict[str, float], parts: list[SuiteResult]):
-    """One suite's result from its row-by-row parts: counts added, success from them."""
-    mostly = {
-        item.name: resolve(item.kwargs, thresholds).get("mostly") for item in spec.expectations
-    }
-    expectations = []
-    for results in zip(*(part.expectations for part in parts), strict=True):
-        if len({result.name for result in results}) != 1:
-            raise SuiteError(f"{spec.name}: the parts' results do not line up")
-        expectations.append(_added_up_expectation(results, mostly[results[0].name]))
-    figures = {name: _total([part.figures[name] for part in parts]) for name in parts[0].figures}
-    return replace(
-        parts[0],
-        row_count=sum(part.row_count for part in parts),
-        expectations=tuple(expectations),
-        figures=figures,
-    )
-
-
-def _added_up_expectation(results, mostly: float | None) -> ExpectationResult:
-    element = _total([result.element_count for result in results])
-    unexpected = _total([result.unexpected_count for result in results])
-    missing = sum(result.missing_count for result in results)
-    errors = [result.error for result in results if result.error]
-    success = all(result.success for result in results)
-    considered = None if element is None else element - missing
-    if mostly is not None and not errors and considered and unexpected is not None:
-        success = (considered - unexpected) / considered >= mostly
-    samples = []
-    for value in (value for result in results for value in result.samples):
-        if value not in samples and len(samples) < SAMPLE_SIZE:
-            samples.append(value)
-    return replace(
-        results[0],
-        success=success,
-        element_count=element,
-        unexpected_count=unexpected,
-        missing_count=missing,
-        samples=tuple(samples),
-        error=errors[0] if errors else None,
-    )
-
-
-def _total(values):
-    """The sum, or None when a part has no figure."""
-    return None if any(value is None for value in values) else sum(values)
+    if update_docs:
+        update_data_docs(warehouse)
+    return parts[0] if len(parts) == 1 else added_up(spec, thresholds, parts)
 
 
 def validate_frame(
@@ -240,10 +203,34 @@ def validate_month(
     """Every suite of `expectations_dir` on month `month` (or `month`..`last_month`), in
     suite-name order."""
     suites = load_suites(Path(expectations_dir))
-    return [
-        validate_suite(warehouse, spec, month, expectations_dir, last_month=last_month)
+    results = [
+        validate_suite(
+            warehouse, spec, month, expectations_dir, last_month=last_month, update_docs=False
+        )
         for spec in suites.values()
     ]
+    update_data_docs(warehouse)
+    return results
+
+
+def update_data_docs(warehouse: Path, period: str | None = None) -> Path:
+    """Write the Data Docs pages of the validations stored since the last call (or, given
+    `period`, of every stored validation of that period, parts included, whichever
+    process ran them) and the site's index; the index's path.
+
+    One build for every suite of a run: a page costs about 0.3 s to render, and a full
+    rebuild grows with every month stored."""
+    pending = _PENDING_DOCS.pop(gx_root(warehouse), [])
+    context = _context(warehouse)
+    if period is not None:
+        pending = [
+            key
+            for key in context.validation_results_store.list_keys()
+            if key.run_id.run_name in (period, *(f"{period} part {n}" for n in range(1, 100)))
+        ]
+    if pending:
+        context.build_data_docs(resource_identifiers=pending)
+    return gx_root(warehouse) / GX_FOLDER / DATA_DOCS_INDEX
 
 
 def _groups(frame, column: str, by_month: bool) -> list[tuple[str | None, str]]:
@@ -314,12 +301,31 @@ def _context(warehouse: Path):
     return context
 
 
+def _validator():
+    """The in-memory GX context the suites are validated in, created once per process.
+
+    Validating in the file context cost about 1.5 s of bookkeeping per suite (suites,
+    validation definitions and checkpoints written and re-read as YAML and JSON) on top of
+    the validation itself; the file context only stores the results, for Data Docs."""
+    global _EPHEMERAL
+    if _EPHEMERAL is None:
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        context = gx.get_context(mode="ephemeral")
+        # Progress bars would flood the Dagster logs; no usage statistics leave the machine.
+        context.variables.progress_bars = ProgressBarsConfig(
+            globally=False, metric_calculations=False
+        )
+        context.variables.analytics_enabled = False
+        context.data_sources.add_pandas(DATASOURCE)
+        _EPHEMERAL = context
+    return _EPHEMERAL
+
+
 def _batch_definition(context, asset_name: str):
     """The whole-dataframe batch definition of one suite, created on first use."""
-    try:
-        source = context.data_sources.get(DATASOURCE)
-    except (KeyError, ValueError):
-        source = context.data_sources.add_pandas(DATASOURCE)
+    source = context.data_sources.get(DATASOURCE)
     try:
         asset = source.get_asset(asset_name)
     except LookupError:
@@ -331,30 +337,23 @@ def _batch_definition(context, asset_name: str):
 
 
 def _run_checkpoint(warehouse: Path, spec: SuiteSpec, expectations: list, frame, period: str):
-    """Validate `frame` against the suite in the file context; Data Docs updated."""
+    """Validate `frame` against the suite; the result is stored in the file context beside
+    the warehouse, its Data Docs page left for `update_data_docs`."""
     import great_expectations as gx
-    from great_expectations.checkpoint import UpdateDataDocsAction
     from great_expectations.core.run_identifier import RunIdentifier
-
-    context = _context(warehouse)
-    suite = context.suites.add_or_update(
-        gx.ExpectationSuite(
-            name=spec.name,
-            expectations=expectations,
-            # Notes as GX's {format, content}: a plain string holding "format" (as in
-            # prescriptions_par_formation) is indexed like a dict by the Data Docs renderer.
-            meta={
-                "notes": {
-                    "format": "string",
-                    "content": [f"{spec.description} (asset {spec.asset})"],
-                }
-            },
-        )
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
     )
-    definition = context.validation_definitions.add_or_update(
-        gx.ValidationDefinition(
-            name=spec.name, data=_batch_definition(context, spec.name), suite=suite
-        )
+
+    suite = gx.ExpectationSuite(
+        name=spec.name,
+        expectations=expectations,
+        # Notes as GX's {format, content}: a plain string holding "format" (as in
+        # prescriptions_par_formation) is indexed like a dict by the Data Docs renderer.
+        meta={
+            "notes": {"format": "string", "content": [f"{spec.description} (asset {spec.asset})"]}
+        },
     )
     result_format = {"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE}
     aggregated = [item for item in spec.expectations if item.counts]
@@ -369,20 +368,22 @@ def _run_checkpoint(warehouse: Path, spec: SuiteSpec, expectations: list, frame,
         # Context columns of each failing row. Costly per failing row (GX reads each cell
         # on its own): only for the suites whose frames are aggregates (a few hundred rows).
         result_format["unexpected_index_column_names"] = list(spec.sample_columns)
-    checkpoint = context.checkpoints.add_or_update(
-        gx.Checkpoint(
-            name=spec.name,
-            validation_definitions=[definition],
-            actions=[UpdateDataDocsAction(name="data_docs")],
-            result_format=result_format,
-        )
-    )
-    run_id = RunIdentifier(run_name=period, run_time=datetime.now(UTC))
+    validator = _validator()
+    batch = _batch_definition(validator, spec.name).get_batch(batch_parameters={"dataframe": frame})
     try:
-        result = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=run_id)
+        validation = batch.validate(suite, result_format=result_format)
     finally:
-        _release_batch(context)
-    [validation] = result.run_results.values()
+        del batch
+        _release_batch(validator)
+    run_id = RunIdentifier(run_name=period, run_time=datetime.now(UTC))
+    validation.meta["run_id"] = run_id
+    identifier = ValidationResultIdentifier(
+        expectation_suite_identifier=ExpectationSuiteIdentifier(name=spec.name),
+        run_id=run_id,
+        batch_identifier=f"{DATASOURCE}-{spec.name}",
+    )
+    _context(warehouse).validation_results_store.set(identifier, validation)
+    _PENDING_DOCS.setdefault(gx_root(warehouse), []).append(identifier)
     return validation
 
 

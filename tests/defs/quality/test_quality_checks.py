@@ -12,6 +12,7 @@ import pytest
 from feeds import create_rome_seed
 
 from otp_pipeline.defs.partitions import monthly_partitions
+from otp_pipeline.defs.quality.assets import quality_report
 from otp_pipeline.defs.quality.checks import CHECKED_ASSET_KEYS, QUALITY_CHECKS
 from otp_pipeline.defs.resources import OtpSettings
 from otp_pipeline.lib.warehouse import connect
@@ -160,7 +161,12 @@ def stand_in_publication(deps) -> dg.AssetsDefinition:
 
 def materialize(warehouse, tables, publication_deps=CHECKED_ASSET_KEYS):
     return dg.materialize(
-        [stand_in_models(tables), stand_in_publication(publication_deps), *QUALITY_CHECKS],
+        [
+            stand_in_models(tables),
+            stand_in_publication(publication_deps),
+            quality_report,
+            *QUALITY_CHECKS,
+        ],
         partition_key=MONTH,
         resources={"otp": OtpSettings(warehouse=str(warehouse))},
         raise_on_error=False,
@@ -221,7 +227,11 @@ def test_valid_month_passes_every_check_and_is_published(valid_run):
     assert metadata(fct, "mois") == MONTH and metadata(fct, "lignes") == 20
     docs = metadata(fct, "data_docs")
     assert docs == str(warehouse.parent / "gx/uncommitted/data_docs/local_site/index.html")
-    assert (warehouse.parent / "gx/uncommitted/data_docs/local_site/index.html").is_file()
+    # Written by quality_report, after the checks: every suite's page of the month.
+    index = warehouse.parent / "gx/uncommitted/data_docs/local_site/index.html"
+    assert index.is_file() and "quality_report" in materialized(result)
+    pages = list((index.parent / "validations").glob(f"*/{MONTH}/*/*.html"))
+    assert len(pages) == 10
 
 
 def test_blocking_failure_holds_back_the_publication(tmp_path):
@@ -251,13 +261,16 @@ def test_warning_failure_is_reported_and_the_month_published(tmp_path):
     assert evaluations(result)["gx_qualite_prescripteur"].passed
 
 
-def test_fact_checks_hold_back_only_assets_depending_on_the_facts(tmp_path):
-    # Why the publication must depend on fct_* too: depending on the marts alone, a failed
-    # blocking check on a fact does not stop it (Dagster 1.13).
+def test_a_failed_fact_check_holds_back_the_publication_even_through_the_marts(tmp_path):
+    # The checks are one step, with checks on the marts: the publication waits for it and
+    # is held back by a failed check on a fact, even when it depends on the marts alone.
+    # (When each check was its own step, it was not: Dagster 1.13 holds back only the
+    # assets depending on the checked asset. The publication still depends on fct_*.)
     result = materialize(tmp_path / "otp.duckdb", month_tables(duplicate=True),
                          publication_deps=MARTS)  # fmt: skip
     assert not result.success
-    assert "publication" in materialized(result)
+    assert not evaluations(result)["gx_fct_prescriptions"].passed
+    assert "publication" not in materialized(result)
 
 
 def test_a_run_over_a_range_of_months_validates_the_range_at_once(tmp_path):
