@@ -47,7 +47,7 @@ create or replace temp macro espaces() as
 create or replace temp macro net(valeur) as
     case
         when valeur is null then ''
-        when ascii(valeur) between 33 and 126 and ascii(right(valeur, 1)) between 33 and 126
+        when ascii(valeur) between 33 and 126 and ascii(valeur[-1]) between 33 and 126
             then valeur
         else trim(valeur, espaces())
     end;
@@ -326,25 +326,36 @@ delete from lignes_lues where source = $source and mois_fichier = $mois;
 -- §6, among the rows that passed the checks, per file (source and month): rows identical
 -- in every contract column load once; an id on rows that differ loads nothing. Rows are
 -- compared by a 64-bit hash of their trimmed values (a false "identical" needs two rows
--- of one id to collide). A producer never delivers one id in two months (§2), but the
--- rule is the file's, as the pipeline applies it.
-create or replace temp table faits as
-select
-    source,
-    mois_fichier,
-    id_prescription,
-    any_value(code_region) as code_region,
-    any_value(reseau_prescripteur) as reseau_prescripteur,
-    any_value(tranche_age) as tranche_age,
-    any_value(est_prescription) as est_prescription,
-    any_value(mois_entree) as mois_entree,
-    any_value(numero_ais) as numero_ais,
-    any_value(type_formation) as type_formation,
-    any_value(lettre_rome) as lettre_rome
+-- of one id to collide). Only the repeated ids are grouped apart: almost every id has one
+-- row, and grouping every row with its values would cost twice the rest of the compute.
+create or replace temp table lignes_exclues as
+with repetees as (
+    select
+        source,
+        mois_fichier,
+        id_prescription,
+        min(empreinte) = max(empreinte) as identiques,
+        min(rowid) as gardee
+    from lignes_lues
+    where valide
+    group by source, mois_fichier, id_prescription
+    having count(*) > 1
+)
+
+select lignes_lues.rowid as ligne
 from lignes_lues
-where valide
-group by source, mois_fichier, id_prescription
-having min(empreinte) = max(empreinte);
+inner join repetees
+    on
+        lignes_lues.source = repetees.source
+        and lignes_lues.mois_fichier = repetees.mois_fichier
+        and lignes_lues.id_prescription = repetees.id_prescription
+where lignes_lues.valide and (not repetees.identiques or lignes_lues.rowid <> repetees.gardee);
+
+-- The loaded rows, as the pipeline's raw tables hold them.
+create or replace temp view faits as
+select * exclude (valide, empreinte)
+from lignes_lues
+where valide and rowid not in (select ligne from lignes_exclues);
 
 -- §5: an I-Milo entry is matched when its numero_ais is the id_ais of a loaded si_pe
 -- entry (in any month's file up to M: only those are read).
