@@ -71,7 +71,7 @@ create or replace temp macro tranche(age) as
     case when age < 26 then 'MOINS_26' when age < 30 then '26_29' else '30_PLUS' end;
 
 create or replace temp macro departement_lu(code) as
-    case when regexp_full_match(code, '[1-9]') then '0' || code else upper(code) end;
+    case when strlen(code) = 1 and code between '1' and '9' then '0' || code else upper(code) end;
 
 -- §8: the three types as given, anything else not filled; the grand domaine is the
 -- letter of one character and four ASCII digits when the referential has that letter
@@ -184,7 +184,7 @@ lus as (
         *,
         departement_lu(code_departement) as n_departement,
         upper(statut) as n_statut,
-        upper(statut) in ('ENTREE', 'ABANDON') as est_entree_statut,
+        n_statut in ('ENTREE', 'ABANDON') as est_entree_statut,
         date_jj_mm_aaaa(date_naissance) as d_naissance,
         date_jj_mm_aaaa(date_prescription) as d_prescription,
         date_jj_mm_aaaa(date_entree) as d_entree
@@ -270,7 +270,7 @@ lus as (
         *,
         departement_lu(code_departement) as n_departement,
         upper(statut) as n_statut,
-        upper(statut) in ('ENTREE', 'ABANDON') as est_entree_statut,
+        n_statut in ('ENTREE', 'ABANDON') as est_entree_statut,
         date_aaaa_mm_jj(date_naissance) as d_naissance,
         date_aaaa_mm_jj(date_prescription) as d_prescription,
         date_aaaa_mm_jj(date_entree) as d_entree
