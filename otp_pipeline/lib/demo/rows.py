@@ -3,7 +3,7 @@
 The valid edge cases of §3–§5 and §8 (unpadded and lower-case codes, a 14th birthday, a
 leap birth, quoted line breaks, odd ROME codes…), about 1 % row errors of every §6 kind,
 duplicates and conflicting ids, and blank lines, at fixed places so that the same seed
-always gives the same rows.
+always gives the same rows. In clean mode only the valid edge cases stay.
 """
 
 import datetime as dt
