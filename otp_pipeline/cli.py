@@ -60,6 +60,11 @@ def _add_demo_data(commands: argparse._SubParsersAction) -> None:
     )  # fmt: skip
     parser.add_argument("--seed", type=int, default=7, help="same seed, same bytes")
     parser.add_argument("--ref-dir", type=Path, default=None, help="INSEE referential folder")
+    parser.add_argument(
+        "--clean", action="store_true",
+        help="plain UTF-8 files, no row error, duplicate, blank line or revision (the "
+        "benchmark baseline's input); the content is otherwise as realistic",
+    )  # fmt: skip
     parser.set_defaults(handler=_demo_data)
 
 
@@ -70,14 +75,17 @@ def _demo_data(args: argparse.Namespace) -> int:
     options = {"ref_dir": args.ref_dir} if args.ref_dir else {}
     started = time.monotonic()
     try:
-        summary = generate_landing(out, args.months, args.scale, args.seed, **options)
+        summary = generate_landing(
+            out, args.months, args.scale, args.seed, clean=args.clean, **options
+        )
     except (ValueError, OSError) as error:
         print(f"otp-pipeline demo-data: error: {error}", file=sys.stderr)
         return 1
     elapsed = time.monotonic() - started
     print(
         f"Wrote {len(summary['files']) + 1} files to {out} in {elapsed:.1f} s "
-        f"(months {args.months[0]}..{args.months[-1]}, scale {args.scale}, seed {args.seed})"
+        f"(months {args.months[0]}..{args.months[-1]}, scale {args.scale}, seed {args.seed}"
+        f"{', clean' if args.clean else ''})"
     )
     for file in summary["files"]:
         errors = sum(file["quarantined"].values())

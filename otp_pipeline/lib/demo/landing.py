@@ -4,6 +4,12 @@ Prescriptions come from `population`, their rows from `rows`, matched pairs from
 this module writes the files in the awkward but valid forms the contract allows (encodings,
 headers, column order, gzip, line endings), and one revision. Files are streamed row by row,
 so memory does not grow with the number of rows, and the same seed writes the same bytes.
+
+`clean=True` writes what a plain CSV reader can take as it is, for the benchmark's
+baseline (bench/baseline.py): every file plain UTF-8 (no BOM, no Windows-1252, no gzip),
+no row error, duplicate, blank line or revision, but the same realistic content otherwise
+(matched pairs, unfilled prescribers, odd training codes, header and column-order quirks,
+quoted line breaks, the valid edge cases of §3–§5).
 """
 
 import csv
@@ -13,7 +19,7 @@ import os
 import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from random import Random
 
@@ -102,11 +108,13 @@ def _write_csv(path: Path, style: FileStyle, header: list[str], rows) -> None:
 
 def _write_feed(
     out_dir: Path, kit: Kit, plan: MonthPlan, seed: int, index: int, revision: int,
-    count: int, draw: Callable, tally: Tally, **hooks,
+    count: int, draw: Callable, tally: Tally, clean: bool = False, **hooks,
 ) -> dict:  # fmt: skip
     feed = kit.feed
     styles = AIS_STYLES if feed is SI_PE else IMILO_STYLES
     style = AIS_REVISION_STYLE if revision > 1 else styles[index % len(styles)]
+    if clean:
+        style = replace(style, encoding="utf-8", gzip=False)
     columns = list(feed.columns)
     style_rng = Random(f"{seed}:style:{feed.name}:{plan.month}:r{revision}")
     if style.shuffled:
@@ -118,7 +126,7 @@ def _write_feed(
     suffix = f"_r{revision}" if revision > 1 else ""
     name = f"{feed.file_prefix}_{plan.month}{suffix}.csv" + (".gz" if style.gzip else "")
     rng = Random(f"{seed}:{feed.name}:{plan.month}")  # the same for a month's revisions
-    rows = feed_rows(kit, plan, count, draw, columns, rng, tally, **hooks)
+    rows = feed_rows(kit, plan, count, draw, columns, rng, tally, clean=clean, **hooks)
     _write_csv(out_dir / feed.name / name, style, [style.header(c) for c in columns], rows)
     quarantined = sum(tally.quarantined.values())
     return {
@@ -172,7 +180,7 @@ def _clear_month(out_dir: Path, feed: Feed, month: str) -> list[str]:
 
 def generate_landing(
     out_dir: Path, months: list[str], scale: float = 1.0, seed: int = 7,
-    ref_dir: Path = DEFAULT_REF_DIR,
+    ref_dir: Path = DEFAULT_REF_DIR, clean: bool = False,
 ) -> dict:  # fmt: skip
     """Write a demo landing folder for `months`; a summary of what was written and injected.
 
@@ -181,7 +189,8 @@ def generate_landing(
     `rows` read, `loaded`, `duplicates`, `quarantined` (reason → rows, conflicting ids
     counting both rows), `odd_values` (loaded rows whose non-empty `code_rome` /
     `type_formation` §8 reads as `NON_RENSEIGNE`), and for I-Milo the `numero_ais_*` pairs
-    drawn (an I-Milo row that later gets a row error stays counted there).
+    drawn (an I-Milo row that later gets a row error stays counted there). `clean`: plain
+    UTF-8 files, every row loaded, no revision (see the module's docstring).
     """
     months = sorted(set(months))
     for month in months:
@@ -199,12 +208,11 @@ def generate_landing(
         removed += _clear_month(out_dir, SI_PE, month) + _clear_month(out_dir, IMILO, month)
         count = monthly_volume(AIS_PER_MONTH, month, scale)
         pairing = Pairing(plan, collect=True)
-        files.append(
-            _write_feed(
-                out_dir, AIS_KIT, plan, seed, index, 1, count, plan.ais, Tally(), on_clean=pairing
-            )
-        )
-        if index == REVISED_MONTH_INDEX:
+        files.append(_write_feed(
+            out_dir, AIS_KIT, plan, seed, index, 1, count, plan.ais, Tally(), clean,
+            on_clean=pairing,
+        ))  # fmt: skip
+        if index == REVISED_MONTH_INDEX and not clean:
             advance_rng = Random(f"{seed}:{SI_PE.name}:{month}:r2")
 
             def advance(p: Prescription, rng=advance_rng, plan=plan) -> None:
@@ -219,13 +227,15 @@ def generate_landing(
         count = max(monthly_volume(IMILO_PER_MONTH, month, scale), len(pairs))
         tally = Tally()
         draw = ImiloDraw(plan, pairs, count, tally)
-        files.append(_write_feed(out_dir, IMILO_KIT, plan, seed, index, 1, count, draw, tally))
+        files.append(
+            _write_feed(out_dir, IMILO_KIT, plan, seed, index, 1, count, draw, tally, clean)
+        )
     objectives = out_dir / "objectifs" / "objectifs_otp.csv"
     objectives.with_name("objectifs_otp.csv.gz").unlink(missing_ok=True)
     rows = _objective_rows(months, scale, seed)
     _write_csv(
         objectives,
-        FileStyle("utf-8-sig", _LOWER, False, False, False, "\n"),
+        FileStyle("utf-8" if clean else "utf-8-sig", _LOWER, False, False, False, "\n"),
         list(OBJECTIVES_COLUMNS),
         rows,
     )

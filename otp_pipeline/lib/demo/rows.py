@@ -3,7 +3,7 @@
 The valid edge cases of §3–§5 and §8 (unpadded and lower-case codes, a 14th birthday, a
 leap birth, quoted line breaks, odd ROME codes…), about 1 % row errors of every §6 kind,
 duplicates and conflicting ids, and blank lines, at fixed places so that the same seed
-always gives the same rows.
+always gives the same rows. In clean mode only the valid edge cases stay.
 """
 
 import datetime as dt
@@ -234,11 +234,14 @@ def _inject(kind: str, kit: Kit, values: dict, p: Prescription, plan, rng: Rando
 def feed_rows(
     kit: Kit, plan: MonthPlan, count: int, draw: Callable, columns: list[str], rng: Random,
     tally: Tally, on_clean: Callable | None = None, advance: Callable | None = None,
+    clean: bool = False,
 ) -> Iterator[list[str] | str]:  # fmt: skip
     """One file's records (lists) and blank lines (str), in file order.
 
     The main `rng` is consumed the same way whatever `advance` does, so a revision replays
-    the same rows with the same ids and only advanced statuses differ.
+    the same rows with the same ids and only advanced statuses differ. `clean` leaves out
+    every row error, duplicate and blank line (the valid edge cases stay): every record
+    is loaded.
     """
     kinds = list(ERROR_KINDS)
     rng.shuffle(kinds)
@@ -249,6 +252,8 @@ def feed_rows(
         if index == next_error:
             kind, errors = kinds[errors % len(kinds)], errors + 1
             next_error = (index // ERROR_EVERY + 1) * ERROR_EVERY + int(rng.random() * ERROR_EVERY)
+            if clean:
+                kind = None
         # Edge cases stay off I-Milo rows pointing to an AIS: the pair keeps one person.
         edge = None if kind or p.numero_ais else _edge_at(index, kit.edges)
         u = rng.random()
@@ -283,11 +288,11 @@ def feed_rows(
             tally.rows += 1
             tally.quarantined[REASON_CONFLICTING_ID] += 2
             yield [values[column] for column in columns]
-        elif kind is None and index % DUPLICATE_EVERY == DUPLICATE_AT:
+        elif kind is None and index % DUPLICATE_EVERY == DUPLICATE_AT and not clean:
             tally.rows += 1
             tally.duplicates += 1
             yield row
-        if index % BLANK_EVERY == BLANK_AT:
+        if index % BLANK_EVERY == BLANK_AT and not clean:
             yield BLANK_LINES[(index // BLANK_EVERY) % 3]
         if kind is None and edge is None:
             previous = values
