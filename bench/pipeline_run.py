@@ -1,8 +1,10 @@
-"""One timed `otp-pipeline run` in a bench folder, and where its time went.
+"""One timed `otp-pipeline run` (or Dagster CLI run) in a bench folder, and where its time
+went.
 
 The phases come from what the run leaves behind: Dagster's event log (SQLite under
 DAGSTER_HOME) gives run planning and each step; dbt's JSON log (`dbt.log` in the
-warehouse's `dbt_target/`) splits the dbt step into process start, parse and build.
+warehouse's `dbt_target/`) splits the dbt step into start, parse (none since dbt runs on
+the stored parse: 0) and build.
 """
 
 import json
@@ -35,11 +37,19 @@ def bench_env(landing: Path, work: Path) -> dict:
     )
 
 
-def run_pipeline(landing: Path, work: Path, months: str, profile: Path | None = None) -> dict:
-    """Run the months in one process (as `make run` does); timings, memory and phases."""
+def run_pipeline(
+    landing: Path, work: Path, months: str, profile: Path | None = None, cli: bool = False
+) -> dict:
+    """Run the months in one process (as `make run` does, or, with `cli`, one month as
+    Dagster's own CLI does: the contract's command); timings, memory and phases."""
     work = work.resolve()
     env = bench_env(landing, work)
     command = [str(VENV_BIN / "otp-pipeline"), "run", "--months", months]
+    if cli:
+        command = [
+            str(VENV_BIN / "dagster"), "asset", "materialize", "-m", "otp_pipeline.definitions",
+            "--select", "*", "--partition", months,
+        ]  # fmt: skip
     if profile is not None:
         command = [str(VENV_BIN / "python"), "-m", "cProfile", "-o", str(profile), *command]
     started = datetime.now(UTC).timestamp()

@@ -158,10 +158,107 @@ def _backfill_rows(results: dict) -> list[str]:
     return rows
 
 
+def _steps_text(case: dict) -> str:
+    steps = case.get("steps", {})
+    gx = sum(seconds for step, seconds in steps.items() if step.startswith("gx_"))
+    phases = case.get("phases", {})
+    return (
+        f"start → first event {_fmt(phases.get('process_start_to_first_event_s'))}, "
+        f"planning {_fmt(case.get('planning_s'))}, "
+        f"si_pe {_fmt(steps.get('raw__si_pe'))}, imilo {_fmt(steps.get('raw__imilo'))}, "
+        f"dbt {_fmt(steps.get('otp_dbt_models'))}, GX {_fmt(gx)}, "
+        f"publication {_fmt(steps.get('publication'))}, "
+        f"quality_report {_fmt(steps.get('quality_report'))}, "
+        f"exit {_fmt(phases.get('end_of_run_to_process_exit_s'))}"
+    )
+
+
+def _month_cost_rows(results: dict) -> list[str]:
+    lines = [
+        "| case | rows read (AIS + I-Milo) | wall s (median) | CPU s | peak RSS MiB (tree) "
+        "| ratio, wall | ratio, CPU | target | load avg before each run |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    fixed = results.get("fixed_cost")
+    if fixed:
+        floor, run = fixed["floor"], fixed["pipeline"]
+        lines += [
+            f"| stack floor: the five imports ({_fmt(floor['imports_s'], 2)} s) + `dbt "
+            f"--version` ({_fmt(floor['dbt_version_s'], 2)} s) ×{floor['repeats']} | – | "
+            f"{_fmt(floor['wall_s'], 2)} | {_fmt(floor['cpu_s'], 2)} | – | 1 | 1 | – | "
+            f"{' / '.join(r['load'] for r in floor['runs'])} |",
+            f"| month {fixed['month']} at scale {fixed['scale']:g}, Dagster CLI, empty "
+            f"warehouse ×{run['repeats']} | {_fmt(sum(run['rows_read'].values()))} | "
+            f"{_fmt(run['wall_s'], 2)} | {_fmt(run['cpu_s'], 2)} | "
+            f"{_fmt(run['peak_rss_mib'], 0)} | **{_fmt(fixed['ratio_wall'], 2)}** | "
+            f"{_fmt(fixed['ratio_cpu'], 2)} | ≤ 2 | {' / '.join(run['load'])} |",
+        ]
+    for entry in results.get("clean_month", {}).values():
+        base, run = entry["baseline"], entry["pipeline"]
+        lines += [
+            f"| baseline (plain DuckDB), clean month {entry['month']} ×{entry['scale']:g}, "
+            f"×{base['repeats']} | {_fmt(sum(run['rows_read'].values()))} | "
+            f"{_fmt(base['wall_s'], 2)} | {_fmt(base['cpu_s'], 2)} | "
+            f"{_fmt(base['peak_rss_mib'], 0)} | 1 | 1 | – | {' / '.join(base['load'])} |",
+            f"| pipeline, same files, Dagster CLI, empty warehouse ×{run['repeats']} | "
+            f"{_fmt(sum(run['rows_read'].values()))} | {_fmt(run['wall_s'], 2)} | "
+            f"{_fmt(run['cpu_s'], 2)} | **{_fmt(run['peak_rss_mib'], 0)}** | "
+            f"**{_fmt(entry['ratio_wall'], 2)}** | {_fmt(entry['ratio_cpu'], 2)} | "
+            f"≤ 3, < 1,024 MiB | {' / '.join(run['load'])} |",
+        ]
+    return lines
+
+
+def _month_cost_steps(results: dict) -> list[str]:
+    lines = []
+    if results.get("fixed_cost"):
+        lines.append(f"- fixed-cost month: {_steps_text(results['fixed_cost']['pipeline'])}.")
+    for name, entry in results.get("clean_month", {}).items():
+        lines.append(f"- {name}: {_steps_text(entry['pipeline'])}.")
+    return lines or ["(not measured in this results.json)"]
+
+
+def _clean_comparison_rows(results: dict) -> list[str]:
+    lines = [
+        "| case | table | rows pipeline | rows baseline | only pipeline | only baseline "
+        "| cells differing | equal |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, entry in results.get("clean_month", {}).items():
+        for table, diff in entry["comparison"].items():
+            lines.append(
+                f"| {name} {entry['month']} | {table} | {diff['rows_pipeline']} | "
+                f"{diff['rows_baseline']} | {diff['rows_only_pipeline_count']} | "
+                f"{diff['rows_only_baseline_count']} | {diff['cells_differing']} | "
+                f"{'yes' if diff['equal'] else 'no'} |"
+            )
+    return lines
+
+
 def tables_markdown(results: dict) -> str:
     parts = [
         f"Machine: {results.get('machine', {}).get('cores')} cores (shared), Python "
         f"{results.get('machine', {}).get('python')}.",
+        "",
+        "### A month through Dagster's CLI: fixed cost and ×10",
+        "",
+        *_month_cost_rows(results),
+        "",
+        "Where the last run of each case went (seconds):",
+        "",
+        *_month_cost_steps(results),
+        "",
+        "### Baseline vs pipeline on the clean month, cell by cell",
+        "",
+        *_clean_comparison_rows(results),
+        "",
+        "### Backfill",
+        "",
+        *_backfill_rows(results),
+    ]
+    if not results.get("scales"):
+        return "\n".join(parts)
+    parts += [
         "",
         "### Wall time, throughput, memory",
         "",
@@ -178,10 +275,6 @@ def tables_markdown(results: dict) -> str:
         "### Fixed costs, each in a fresh process",
         "",
         *_overhead_rows(results),
-        "",
-        "### Backfill",
-        "",
-        *_backfill_rows(results),
     ]
     return "\n".join(parts)
 

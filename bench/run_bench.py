@@ -25,6 +25,12 @@ sys.path.insert(0, str(BENCH_DIR))
 from baseline import months_up_to  # noqa: E402
 from compare import compare_month  # noqa: E402
 from measure import load_average, run_measured  # noqa: E402
+from month_costs import (  # noqa: E402
+    FIRST_MONTH,
+    FIXED_COST_SCALE,
+    bench_clean_month,
+    bench_fixed_cost,
+)
 from pipeline_run import PROJECT_ROOT, VENV_BIN, rows_read, run_pipeline, step_of_dbt  # noqa: E402
 from report import write_report  # noqa: E402
 
@@ -35,14 +41,15 @@ def _median(values: list[float]) -> float:
     return round(statistics.median(values), 3)
 
 
-def scale_name(scale: float) -> str:
-    return f"s{scale:g}".replace(".", "_")
+def scale_name(scale: float, clean: bool = False) -> str:
+    return f"s{scale:g}{'_clean' if clean else ''}".replace(".", "_")
 
 
-def ensure_data(data_root: Path, scale: float, month: str) -> dict:
-    """Demo landing folder for the months up to `month`; generated once, timed."""
-    landing = data_root / scale_name(scale)
-    months = months_up_to(month)
+def ensure_data(data_root: Path, scale: float, month: str, clean: bool = False) -> dict:
+    """Demo landing folder for the months up to `month` (`clean`: UTF-8, no bad row, no
+    duplicate, no revision, only `month`); generated once, timed."""
+    landing = data_root / scale_name(scale, clean)
+    months = [month] if clean else months_up_to(month)
     wanted = [landing / "si_pe", landing / "imilo", landing / "objectifs"]
     if all(folder.is_dir() and any(folder.iterdir()) for folder in wanted):
         present = {p.name[4:11] for p in (landing / "si_pe").iterdir()}
@@ -51,6 +58,7 @@ def ensure_data(data_root: Path, scale: float, month: str) -> dict:
     command = [
         str(VENV_BIN / "otp-pipeline"), "demo-data", "--out", str(landing),
         "--months", f"{months[0]}:{months[-1]}", "--scale", f"{scale:g}", "--seed", "7",
+        *(["--clean"] if clean else []),
     ]  # fmt: skip
     measured = run_measured(command, cwd=PROJECT_ROOT)
     if measured.returncode != 0:
@@ -227,6 +235,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backfill", default=None, help="months of a scale-1 backfill")
     parser.add_argument("--skip-scales", action="store_true", help="only the extras")
     parser.add_argument(
+        "--fixed-cost", action="store_true",
+        help="a ~1,000-row month through Dagster's CLI against the stack floor",
+    )  # fmt: skip
+    parser.add_argument(
+        "--clean-scale", type=float, default=None,
+        help="one clean month at this scale through Dagster's CLI against the baseline",
+    )  # fmt: skip
+    parser.add_argument(
         "--ingestion-only", action="store_true",
         help="baseline + the pipeline's ingestion only (no Dagster, no dbt): the CI smoke run",
     )  # fmt: skip
@@ -261,6 +277,25 @@ def main(argv: list[str] | None = None) -> int:
                     scale, args.month, repeats, args.out, args.data
                 )
             save()
+    if args.fixed_cost:
+        data = ensure_data(args.data, FIXED_COST_SCALE, FIRST_MONTH)
+        print(f"fixed cost (load {load_average()})", flush=True)
+        results["fixed_cost"] = {
+            "data": data,
+            **bench_fixed_cost(Path(data["landing"]), args.out, repeats),
+        }
+        save()
+    if args.clean_scale:
+        data = ensure_data(args.data, args.clean_scale, FIRST_MONTH, clean=True)
+        print(f"clean month x{args.clean_scale:g} (load {load_average()})", flush=True)
+        results.setdefault("clean_month", {})[scale_name(args.clean_scale, True)] = {
+            "data": data,
+            **bench_clean_month(
+                Path(data["landing"]), args.clean_scale, args.out, repeats,
+                run_baseline_measured, compare_month,
+            ),
+        }  # fmt: skip
+        save()
     if args.overheads and not args.quick:
         from overheads import measure_overheads
 
