@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from otp_pipeline.lib.quality.frames import read_frame, read_frames
+from otp_pipeline.lib.quality.memo import configurations_memoised
 from otp_pipeline.lib.quality.results import (
     SAMPLE_SIZE,
     ExpectationResult,
@@ -371,7 +372,8 @@ def _run_checkpoint(warehouse: Path, spec: SuiteSpec, expectations: list, frame,
     validator = _validator()
     batch = _batch_definition(validator, spec.name).get_batch(batch_parameters={"dataframe": frame})
     try:
-        validation = batch.validate(suite, result_format=result_format)
+        with configurations_memoised():
+            validation = batch.validate(suite, result_format=result_format)
     finally:
         del batch
         _release_batch(validator)
