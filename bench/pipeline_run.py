@@ -118,7 +118,7 @@ def dbt_phases(log: Path) -> list[dict]:
     for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
         try:
             info = json.loads(line)["info"]
-        except (ValueError, KeyError):
+        except (ValueError, KeyError, TypeError):  # a text line, or JSON that is no event
             continue
         entry = invocations.setdefault(info["invocation_id"], {"first": None, "found": None})
         stamp = _epoch(info["ts"].rstrip("Z"))
