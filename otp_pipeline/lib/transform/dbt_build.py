@@ -113,12 +113,16 @@ def dbt_events(
     with _BUILD_LOCK:
         worker = threading.Thread(target=invoke, name="dbt-build", daemon=True)
         worker.start()
-        while (event := events.get()) is not _DONE:
-            if event.get("info", {}).get("level") == "error":
-                outcome.errors.append(event["info"].get("msg", ""))
-            yield event
-        worker.join()
-        _release_warehouse()
+        try:
+            while (event := events.get()) is not _DONE:
+                if event.get("info", {}).get("level") == "error":
+                    outcome.errors.append(event["info"].get("msg", ""))
+                yield event
+        finally:
+            # Also when the caller stops early (its step failed): dbt ends its build before
+            # the lock and the warehouse are let go.
+            worker.join()
+            _release_warehouse()
 
 
 def _release_warehouse() -> None:

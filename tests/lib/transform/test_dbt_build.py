@@ -27,3 +27,13 @@ def test_a_warehouse_of_another_name_is_parsed_then_built_and_let_go(tmp_path):
     # Closed after the run: a writer opens the file at once.
     with duckdb.connect(str(warehouse)) as con:
         assert con.execute("select count(*) from main.ref_regions").fetchone() == (18,)
+
+
+def test_a_caller_stopping_early_waits_for_dbt_and_gets_the_warehouse_back(tmp_path):
+    warehouse = tmp_path / "otp.duckdb"
+    args = ["seed", "--vars", json.dumps(dbt_vars("2021-01"))]
+    events = dbt_events(args, warehouse, tmp_path, DbtOutcome())
+    next(events)
+    events.close()  # as when the Dagster step fails while dbt still runs
+    with duckdb.connect(str(warehouse)) as con:
+        assert con.execute("select count(*) from main.ref_departements").fetchone() == (101,)
