@@ -79,6 +79,14 @@ def cli_month_runs(landing: Path, work_root: Path, month: str, repeats: int) -> 
     }
 
 
+def _ratios(pipeline: dict, reference: dict) -> dict:
+    """The pipeline's medians over the reference's, wall and CPU."""
+    return {
+        "ratio_wall": round(pipeline["wall_s"] / reference["wall_s"], 2),
+        "ratio_cpu": round(pipeline["cpu_s"] / reference["cpu_s"], 2),
+    }
+
+
 def bench_fixed_cost(landing: Path, out: Path, repeats: int) -> dict:
     """The ~1,000-row month through the CLI against the stack floor."""
     floor = stack_floor(repeats)
@@ -88,8 +96,7 @@ def bench_fixed_cost(landing: Path, out: Path, repeats: int) -> dict:
         "scale": FIXED_COST_SCALE,
         "floor": floor,
         "pipeline": pipeline,
-        "ratio_wall": round(pipeline["wall_s"] / floor["wall_s"], 2),
-        "ratio_cpu": round(pipeline["cpu_s"] / floor["cpu_s"], 2),
+        **_ratios(pipeline, floor),
     }
 
 
@@ -108,6 +115,5 @@ def bench_clean_month(
         "baseline": baseline,
         "pipeline": pipeline,
         "comparison": comparison,
-        "ratio_wall": round(pipeline["wall_s"] / baseline["wall_s"], 2),
-        "ratio_cpu": round(pipeline["cpu_s"] / baseline["cpu_s"], 2),
+        **_ratios(pipeline, baseline),
     }

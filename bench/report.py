@@ -80,21 +80,27 @@ def _phase_rows(results: dict) -> list[str]:
     return lines
 
 
-def _comparison_rows(results: dict) -> list[str]:
+def _comparison_lines(cases: list[tuple[str, dict]], first_column: str) -> list[str]:
+    """One row per (case, table) of `compare_month`'s results."""
     lines = [
-        "| scale | table | rows pipeline | rows baseline | only pipeline | only baseline "
-        "| cells differing | equal |",
+        f"| {first_column} | table | rows pipeline | rows baseline | only pipeline "
+        "| only baseline | cells differing | equal |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for entry in sorted(results.get("scales", {}).values(), key=lambda e: e["scale"]):
-        for table, diff in entry["comparison"].items():
+    for label, comparison in cases:
+        for table, diff in comparison.items():
             lines.append(
-                f"| {entry['scale']:g} | {table} | {diff['rows_pipeline']} | "
+                f"| {label} | {table} | {diff['rows_pipeline']} | "
                 f"{diff['rows_baseline']} | {diff['rows_only_pipeline_count']} | "
                 f"{diff['rows_only_baseline_count']} | {diff['cells_differing']} | "
                 f"{'yes' if diff['equal'] else 'no'} |"
             )
     return lines
+
+
+def _comparison_rows(results: dict) -> list[str]:
+    entries = sorted(results.get("scales", {}).values(), key=lambda e: e["scale"])
+    return _comparison_lines([(f"{e['scale']:g}", e["comparison"]) for e in entries], "scale")
 
 
 def _overhead_rows(results: dict) -> list[str]:
@@ -219,20 +225,11 @@ def _month_cost_steps(results: dict) -> list[str]:
 
 
 def _clean_comparison_rows(results: dict) -> list[str]:
-    lines = [
-        "| case | table | rows pipeline | rows baseline | only pipeline | only baseline "
-        "| cells differing | equal |",
-        "|---|---|---|---|---|---|---|---|",
+    cases = [
+        (f"{name} {entry['month']}", entry["comparison"])
+        for name, entry in results.get("clean_month", {}).items()
     ]
-    for name, entry in results.get("clean_month", {}).items():
-        for table, diff in entry["comparison"].items():
-            lines.append(
-                f"| {name} {entry['month']} | {table} | {diff['rows_pipeline']} | "
-                f"{diff['rows_baseline']} | {diff['rows_only_pipeline_count']} | "
-                f"{diff['rows_only_baseline_count']} | {diff['cells_differing']} | "
-                f"{'yes' if diff['equal'] else 'no'} |"
-            )
-    return lines
+    return _comparison_lines(cases, "case")
 
 
 def tables_markdown(results: dict) -> str:

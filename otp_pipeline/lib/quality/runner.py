@@ -227,7 +227,7 @@ def update_data_docs(warehouse: Path, period: str | None = None) -> Path:
         pending = [
             key
             for key in context.validation_results_store.list_keys()
-            if key.run_id.run_name in (period, *(f"{period} part {n}" for n in range(1, 100)))
+            if key.run_id.run_name == period or key.run_id.run_name.startswith(f"{period} part ")
         ]
     if pending:
         context.build_data_docs(resource_identifiers=pending)
@@ -279,8 +279,8 @@ def _sum(column) -> int | float | None:
 def _context(warehouse: Path):
     """The GX file context beside the warehouse, created on first use (progress bars off).
 
-    Kept for the process: the checks of a run validate one suite each, and opening the
-    context again costs a third of a second every time.
+    Kept for the process: it stores every validation of a run, and opening it again costs a
+    third of a second every time.
     """
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
