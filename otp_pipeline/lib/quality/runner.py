@@ -92,7 +92,7 @@ def validate_suite(
     *,
     last_month: str | None = None,
     max_rows: int | None = FRAME_ROWS_MAX,
-    update_docs: bool = True,
+    update_docs: bool = False,
 ) -> SuiteResult:
     """Validate one suite (its name in `expectations_dir`, or a loaded spec) on month `month`,
     or on every month from `month` to `last_month` (YYYY-MM, both included) at once.
@@ -102,8 +102,9 @@ def validate_suite(
     as one validation of every row would give (tested). Other suites read their rows at
     once: their frames are aggregates or marts, small by construction.
 
-    The Data Docs pages of the validations are written at the end, unless `update_docs`
-    is False: then `update_data_docs` writes those of several suites at once.
+    The validations are stored beside the warehouse; their Data Docs pages are written by
+    `update_data_docs` (by the asset `quality_report` in a run), once for every suite of the
+    run, or at the end of this call with `update_docs`.
     """
     if isinstance(suite, SuiteSpec):
         spec = suite
