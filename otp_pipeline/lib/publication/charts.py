@@ -1,12 +1,24 @@
-"""The charts of `rapport.html`, drawn with matplotlib as inline SVG, and French number formats.
+"""The charts of `rapport.html` as inline SVG, and French number formats.
 
-matplotlib is imported inside the functions: importing the Dagster definitions must stay fast.
-No pyplot: a bare `Figure` renders with the Agg/SVG canvases and touches no GUI or global state.
+A chart is a string of SVG elements (`svg.py`) laid out on plot areas (`axes.py`), sized in
+points: 12 in (864 pt) for the full-width ones, scaled to the page by its CSS. Written by hand
+rather than drawn by a plotting library: a report's seven charts take milliseconds, not the
+seconds that laying out axes, ticks and text through a library cost each month of a backfill.
 """
 
-import io
-import re
+import math
 from decimal import ROUND_HALF_UP, Decimal
+
+from otp_pipeline.lib.publication.axes import Axes, Key, grid, legend
+from otp_pipeline.lib.publication.svg import (
+    DASH,
+    circle,
+    document,
+    nice_ticks,
+    polyline,
+    text,
+    text_width,
+)
 
 INDICATEURS = {
     "ENTREES_MOINS_30": "Entrées < 30 ans",
@@ -15,6 +27,13 @@ INDICATEURS = {
 }
 REALISE, EXAMINER, CIBLE, OBJECTIF, FOND = "#2b6cb0", "#dd6b20", "#1a202c", "#c53030", "#e2e8f0"
 NBSP, NNBSP = "\u00a0", "\u202f"
+WIDTH = 864.0  # 12 in, in points
+BULLET_KEYS = [
+    Key("Réalisé cumulé", REALISE),
+    Key("Réalisé cumulé, à examiner (remplissage)", EXAMINER),
+    Key("Cible linéaire", CIBLE, 2.5),
+    Key("Objectif de la période", OBJECTIF, 1.5),
+]
 
 
 def fr_int(value: int | float | None) -> str:
@@ -39,136 +58,113 @@ def fr_pct(share: float | None, digits: int = 1) -> str:
 
 def regions_chart(rows: list[dict], title: str) -> str:
     """One bullet chart per region: bar = realised cumul, tick = linear target, red = objective."""
-    from matplotlib.figure import Figure
-
     regions = sorted({(row["code_region"], row["libelle_region"]) for row in rows})
+    parts = legend(WIDTH, BULLET_KEYS, 8)
+    height, panels = region_panels(regions, base=0.5, head=0.6)
+    for (code, libelle), box, first in panels:
+        # Values are written beside each bar: no x axis.
+        axes = _bullets(box, [row for row in rows if row["code_region"] == code], first, parts)
+        parts.append(axes.title(f"{code} — {libelle}", 9.5, font_weight="bold"))
+    return document(WIDTH, height, title, "regions", parts)
+
+
+def region_panels(regions: list[tuple[str, str]], base: float, head: float):
+    """The figure's height and, per region, its panel's box and whether it starts a line: a
+    grid of three columns, `base` + 1.3 inches a line high, below `head` inches of legend."""
     columns = min(3, len(regions))
     lines = -(-len(regions) // columns)
-    fig = Figure(figsize=(12, 0.5 + 1.3 * lines))
-    axes = fig.subplots(lines, columns, squeeze=False).ravel()
-    for index, (ax, (code, libelle)) in enumerate(zip(axes, regions, strict=False)):
-        # Values are written beside each bar: no x axis, whose ticks cost most of the drawing.
-        _bullets(ax, [row for row in rows if row["code_region"] == code], index % columns == 0)
-        ax.set_title(f"{code} — {libelle}", fontsize=9.5, loc="left", fontweight="bold")
-    for ax in axes[len(regions) :]:
-        ax.set_visible(False)
-    _legend(fig)
-    height = fig.get_figheight()
-    fig.subplots_adjust(left=0.14, right=0.995, top=1 - 0.6 / height, bottom=0.1 / height,
-                        hspace=0.5, wspace=0.06)  # fmt: skip
-    return to_svg(fig, title, "regions")
+    height = 72 * (base + 1.3 * lines)
+    area = (0.14 * WIDTH, 72 * head, 0.995 * WIDTH, height - 7.2)
+    boxes = grid(len(regions), columns, area, wspace=0.06, hspace=0.5)
+    starts = [index % columns == 0 for index in range(len(regions))]
+    return height, list(zip(regions, boxes, starts, strict=True))
 
 
 def national_chart(rows: list[dict], title: str) -> str:
     """The same bullet chart for the sums over regions, one bar per indicator."""
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(8, 2.2))
-    _bullets(fig.subplots(), rows, scale=True)
-    _legend(fig)
-    fig.subplots_adjust(left=0.25, right=0.93, top=0.78, bottom=0.14)
-    return to_svg(fig, title, "national")
+    width, height = 576.0, 158.4
+    parts = legend(width, BULLET_KEYS, 8)
+    box = (0.25 * width, 0.22 * height, 0.68 * width, 0.64 * height)
+    _bullets(box, rows, True, parts, scale=True)
+    return document(width, height, title, "national", parts)
 
 
 def progression_chart(months: list[str], series: dict[str, dict], title: str) -> str:
     """Per indicator, the national realised cumul month by month against the linear target."""
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(12, 2.8))
-    for ax, (indicateur, serie) in zip(fig.subplots(1, len(series)), series.items(), strict=True):
-        ax.plot(months, serie["realise_cumule"], marker="o", color=REALISE, label="Réalisé cumulé")
-        ax.plot(months, serie["cible_lineaire"], ls="--", color=CIBLE, label="Cible linéaire")
-        ax.axhline(serie["objectif"], color=OBJECTIF, lw=1.5, label="Objectif")
-        ax.set_title(INDICATEURS.get(indicateur, indicateur), fontsize=10, loc="left")
-        ax.set_ylim(0, max(serie["objectif"], *serie["realise_cumule"]) * 1.1 or 1)
-        ax.tick_params(labelsize=8)
-        ax.yaxis.set_major_formatter(lambda value, _: fr_int(value))
-        ax.grid(axis="y", color=FOND)
-    fig.legend(*ax.get_legend_handles_labels(), loc="upper right", ncols=3, fontsize=8.5,
-               frameon=False)  # fmt: skip
-    fig.subplots_adjust(left=0.07, right=0.98, top=0.8, bottom=0.12, wspace=0.3)
-    return to_svg(fig, title, "progression")
+    height = 201.6
+    keys = [Key("Réalisé cumulé", REALISE, 1.5, dot=True),
+            Key("Cible linéaire", CIBLE, 1.5, dashed=True),
+            Key("Objectif", OBJECTIF, 1.5)]  # fmt: skip
+    parts = legend(WIDTH, keys, 8.5)
+    area = (0.07 * WIDTH, 0.2 * height, 0.98 * WIDTH, 0.88 * height)
+    steps = range(len(months))
+    for box, (indicateur, serie) in zip(grid(len(series), len(series), area, wspace=0.3),
+                                        series.items(), strict=True):  # fmt: skip
+        margin = 0.05 * (len(months) - 1) or 0.5
+        top = max(serie["objectif"], *serie["realise_cumule"]) * 1.1 or 1
+        axes = Axes(*box, xmin=-margin, xmax=len(months) - 1 + margin, ymax=top)
+        ticks = nice_ticks(top, 8, integer=True)
+        parts += [axes.hline(tick, FOND, 0.8) for tick in ticks]
+        realised = axes.points(steps, serie["realise_cumule"])
+        parts.append(polyline(realised, REALISE, 1.5))
+        parts += [circle(x, y, 3, REALISE) for x, y in realised]
+        target = axes.points(steps, serie["cible_lineaire"])
+        parts.append(polyline(target, CIBLE, 1.5, stroke_dasharray=DASH))
+        parts.append(axes.hline(serie["objectif"], OBJECTIF, 1.5))
+        parts.append(axes.spines(box=True))
+        parts += axes.ylabels(ticks, [fr_int(tick) for tick in ticks], 8, length=3.5)
+        # One month label in `every` when they would touch (a long period).
+        every = math.ceil((text_width(months[0], 8) + 6) / (axes.x(1) - axes.x(0)))
+        labels = [month if index % every == 0 else "" for index, month in enumerate(months)]
+        parts += axes.xticks(steps, labels, 8, length=3.5)
+        parts.append(axes.title(INDICATEURS.get(indicateur, indicateur), 10))
+    return document(WIDTH, height, title, "progression", parts)
 
 
 def fill_rate_chart(rows: list[dict], threshold: float, title: str) -> str:
     """Prescriber fill rate per region, regions to examine in orange, the threshold in red."""
-    from matplotlib.figure import Figure
-
     rows = sorted(rows, key=lambda row: row["code_region"], reverse=True)  # top = first code
-    fig = Figure(figsize=(9, 0.6 + 0.32 * len(rows)))
-    ax = fig.subplots()
+    width, height = 648.0, 72 * (0.6 + 0.32 * len(rows))
+    box = (0.33 * width, 18, 0.64 * width, height - 46.8)
+    axes = Axes.rows(box, len(rows), xmax=1.12, half=0.325)
+    parts = []
+    for y, row in enumerate(rows):
+        colour = EXAMINER if row["fiabilite"] == "A_EXAMINER" else REALISE
+        rate = row["taux_renseignement"]
+        parts += [axes.hbar(y, 0, rate, 0.65, colour), axes.label(rate + 0.01, y, fr_pct(rate), 8)]
+    parts.append(axes.vline(threshold, OBJECTIF, 1.5, stroke_dasharray=DASH))
+    seuil = f"seuil {fr_pct(threshold, 0)}"
+    parts.append(text(axes.x(threshold), axes.y(len(rows) - 0.35), seuil, 8.5, "end",
+                      fill=OBJECTIF))  # fmt: skip
+    parts.append(axes.spines())
+    ticks = nice_ticks(1.12)
+    parts += axes.xticks(ticks, [fr_pct(tick, 0) for tick in ticks], 8.5, length=3.5)
     labels = [f"{row['code_region']} — {row['libelle_region']}" for row in rows]
-    rates = [row["taux_renseignement"] for row in rows]
-    colours = [EXAMINER if row["fiabilite"] == "A_EXAMINER" else REALISE for row in rows]
-    ax.barh(labels, rates, color=colours, height=0.65)
-    for y, rate in enumerate(rates):
-        ax.text(rate + 0.01, y, fr_pct(rate), va="center", fontsize=8)
-    ax.axvline(threshold, color=OBJECTIF, ls="--", lw=1.5)
-    ax.text(threshold, len(rows) - 0.35, f"seuil {fr_pct(threshold, 0)}", color=OBJECTIF,
-            ha="right", fontsize=8.5)  # fmt: skip
-    ax.set_xlim(0, 1.12)
-    ax.xaxis.set_major_formatter(lambda value, _: fr_pct(value, 0))
-    ax.tick_params(labelsize=8.5)
-    ax.spines[["top", "right"]].set_visible(False)
-    fig.subplots_adjust(
-        left=0.33, right=0.97, top=1 - 0.25 / fig.get_figheight(), bottom=0.4 / fig.get_figheight()
-    )
-    return to_svg(fig, title, "remplissage")
+    parts += axes.ylabels(range(len(rows)), labels, 8.5, length=3.5)
+    return document(width, height, title, "remplissage", parts)
 
 
-def _bullets(ax, rows: list[dict], labels: bool = True, scale: bool = False) -> None:
-    """Horizontal bullets, indicators top to bottom in the order of INDICATEURS."""
+def _bullets(box: tuple, rows: list[dict], labels: bool, parts: list[str],
+             scale: bool = False) -> Axes:  # fmt: skip
+    """Horizontal bullets, indicators top to bottom in the order of INDICATEURS, added to
+    `parts`; `labels`: the indicators' names at left; `scale`: an x axis of counts."""
     rows = sorted(rows, key=lambda row: list(INDICATEURS).index(row["indicateur"]), reverse=True)
     top = max([1, *(max(r["objectif"], r["realise_cumule"], r["cible_lineaire"]) for r in rows)])
-    ys = range(len(rows))
-    colours = [EXAMINER if r.get("fiabilite") == "A_EXAMINER" else REALISE for r in rows]
-    ax.barh(ys, [r["objectif"] for r in rows], height=0.8, color=FOND)
-    ax.barh(ys, [r["realise_cumule"] for r in rows], height=0.42, color=colours)
-    ax.vlines([r["cible_lineaire"] for r in rows], [y - 0.34 for y in ys], [y + 0.34 for y in ys],
-              color=CIBLE, lw=2.5)  # fmt: skip
-    ax.vlines([r["objectif"] for r in rows], [y - 0.44 for y in ys], [y + 0.44 for y in ys],
-              color=OBJECTIF, lw=1.5)  # fmt: skip
-    for y, row in zip(ys, rows, strict=True):
+    axes = Axes.rows(box, len(rows), xmax=top * 1.6, half=0.44)
+    for y, row in enumerate(rows):
+        colour = EXAMINER if row.get("fiabilite") == "A_EXAMINER" else REALISE
+        parts += [axes.hbar(y, 0, row["objectif"], 0.8, FOND),
+                  axes.hbar(y, 0, row["realise_cumule"], 0.42, colour),
+                  axes.vtick(row["cible_lineaire"], y, 0.34, CIBLE, 2.5),
+                  axes.vtick(row["objectif"], y, 0.44, OBJECTIF, 1.5)]  # fmt: skip
         taux = row["realise_cumule"] / row["objectif"] if row["objectif"] else None
         value = f"{fr_int(row['realise_cumule'])} / {fr_int(row['objectif'])} · {fr_pct(taux, 0)}"
-        ax.text(top * 1.03, y, value, va="center", fontsize=7.5)
-    names = [INDICATEURS.get(r["indicateur"], r["indicateur"]) for r in rows]
-    ax.set_yticks(ys, names if labels else [])
-    ax.set_xlim(0, top * 1.6)
-    ax.tick_params(labelsize=7.5, length=0)
+        parts.append(axes.label(top * 1.03, y, value, 7.5))
+    parts.append(axes.spines())
+    if labels:
+        names = [INDICATEURS.get(r["indicateur"], r["indicateur"]) for r in rows]
+        parts += axes.ylabels(range(len(rows)), names, 7.5)
     if scale:
-        ax.xaxis.set_major_formatter(lambda value, _: fr_int(value))
-    else:
-        ax.set_xticks([])
-    ax.spines[["top", "right"]].set_visible(False)
-
-
-def _legend(fig) -> None:
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
-
-    handles = [
-        Patch(color=REALISE, label="Réalisé cumulé"),
-        Patch(color=EXAMINER, label="Réalisé cumulé, à examiner (remplissage)"),
-        Line2D([], [], color=CIBLE, lw=2.5, label="Cible linéaire"),
-        Line2D([], [], color=OBJECTIF, lw=1.5, label="Objectif de la période"),
-    ]
-    fig.legend(handles=handles, loc="upper right", ncols=4, fontsize=8, frameon=False)
-
-
-def to_svg(fig, title: str, prefix: str) -> str:
-    """The figure as an `<svg>` element to inline in HTML: no prolog, no metadata, unique ids."""
-    import matplotlib
-
-    buffer = io.StringIO()
-    # Text stays text (small, selectable, read by screen readers); ids repeat from run to run.
-    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": prefix}):
-        fig.savefig(buffer, format="svg", metadata={"Title": title, "Date": None, "Creator": None,
-                                                    "Format": None, "Type": None})  # fmt: skip
-    text = buffer.getvalue()
-    text = text[text.index("<svg") :]
-    # Namespace declarations are URLs, and HTML needs none for inline SVG: drop them.
-    text = re.sub(r'\s+xmlns(:\w+)?="[^"]*"', "", text)
-    # Several charts share one document: prefix ids so `url(#…)` and `href="#…"` stay local.
-    text = re.sub(r'(\bid="|url\(#|href="#)', rf"\g<1>{prefix}-", text)
-    return text.replace("<svg ", f'<svg role="img" class="graphique" id="graphique-{prefix}" ', 1)
+        ticks = nice_ticks(axes.xmax, integer=True)
+        parts += axes.xticks(ticks, [fr_int(tick) for tick in ticks], 7.5)
+    return axes

@@ -1,21 +1,24 @@
 """The charts of the steering sections of `rapport.html` (contract §8), as inline SVG.
 
-Same drawing rules as `charts.py`: matplotlib imported inside the functions, a bare `Figure`.
+Drawn as `charts.py` draws its own: `axes.py` plot areas, `svg.py` elements, sizes in points.
 """
 
 import textwrap
 
+from otp_pipeline.lib.publication.axes import Axes, Key, legend
 from otp_pipeline.lib.publication.charts import (
     EXAMINER,
     INDICATEURS,
     NBSP,
     OBJECTIF,
     REALISE,
+    WIDTH,
     fr_int,
     fr_pct,
-    to_svg,
+    region_panels,
 )
 from otp_pipeline.lib.publication.markup import SOURCES
+from otp_pipeline.lib.publication.svg import document, nice_ticks, num, path
 
 PROJECTION = "#90cdf4"  # lighter than the realised blue: the realised bar sits inside it
 PE_INDICATEUR = "PRESCRIPTIONS_PE_MOINS_30"
@@ -45,128 +48,100 @@ def projection_share(row: dict) -> str:
 def projection_chart(rows: list[dict], title: str) -> str:
     """Per region and indicator: realised cumul inside the projection to the period's end,
     the objective in red, and for PE prescriptions to examine the range up to the upper bound."""
-    from matplotlib.figure import Figure
-
     regions = sorted({(row["code_region"], row["libelle_region"]) for row in rows})
-    columns = min(3, len(regions))
-    lines = -(-len(regions) // columns)
-    fig = Figure(figsize=(12, 0.6 + 1.3 * lines))
-    axes = fig.subplots(lines, columns, squeeze=False).ravel()
-    for index, (ax, (code, libelle)) in enumerate(zip(axes, regions, strict=False)):
+    keys = [Key("Projection à fin de période (rythme actuel)", PROJECTION),
+            Key("Réalisé cumulé", REALISE),
+            Key("Fourchette PE à examiner (borne haute)", EXAMINER, 2.5),
+            Key("Objectif de la période", OBJECTIF, 1.5)]  # fmt: skip
+    parts = legend(WIDTH, keys, 8)
+    height, panels = region_panels(regions, base=0.6, head=0.65)
+    for (code, libelle), box, first in panels:
         mine = [row for row in rows if row["code_region"] == code]
-        _projection_bars(ax, code, mine, index % columns == 0)
-        ax.set_title(f"{code} — {libelle}", fontsize=9.5, loc="left", fontweight="bold")
-    for ax in axes[len(regions) :]:
-        ax.set_visible(False)
-    _projection_legend(fig)
-    height = fig.get_figheight()
-    fig.subplots_adjust(left=0.14, right=0.995, top=1 - 0.65 / height, bottom=0.1 / height,
-                        hspace=0.5, wspace=0.06)  # fmt: skip
-    return to_svg(fig, title, "projection")
+        axes = _projection_bars(box, code, mine, first, parts)
+        parts.append(axes.title(f"{code} — {libelle}", 9.5, font_weight="bold"))
+    return document(WIDTH, height, title, "projection", parts)
 
 
-def _projection_bars(ax, code: str, rows: list[dict], labels: bool) -> None:
-    from matplotlib.collections import LineCollection
-
+def _projection_bars(box: tuple, code: str, rows: list[dict], labels: bool,
+                     parts: list[str]) -> Axes:  # fmt: skip
     order = list(INDICATEURS)
     rows = sorted(rows, key=lambda r: order.index(r["indicateur"]) if r["indicateur"] in order
                   else -1, reverse=True)  # fmt: skip
-    ys = range(len(rows))
     projections = [row["projection_fin_periode"] or 0 for row in rows]
     highs = [max(r["objectif"], r["realise_cumule"], r["realise_cumule_borne_haute"] or 0)
              for r in rows]  # fmt: skip
     top = max([1, *projections, *highs])
-    ax.barh(ys, projections, height=0.72, color=PROJECTION)
-    ax.barh(ys, [row["realise_cumule"] for row in rows], height=0.34, color=REALISE)
-    ax.vlines([row["objectif"] for row in rows], [y - 0.44 for y in ys], [y + 0.44 for y in ys],
-              color=OBJECTIF, lw=1.5)  # fmt: skip
-    for y, row, projection in zip(ys, rows, projections, strict=True):
+    axes = Axes.rows(box, len(rows), xmax=top * 1.6, half=0.44)
+    for y, row, projection in zip(range(len(rows)), rows, projections, strict=True):
+        parts += [axes.hbar(y, 0, projection, 0.72, PROJECTION),
+                  axes.hbar(y, 0, row["realise_cumule"], 0.34, REALISE),
+                  axes.vtick(row["objectif"], y, 0.44, OBJECTIF, 1.5)]  # fmt: skip
         if draws_range(row) and row["realise_cumule_borne_haute"] is not None:
-            low, high = row["realise_cumule"], row["realise_cumule_borne_haute"]
-            segments = [[(low, y), (high, y)], [(low, y - 0.3), (low, y + 0.3)],
-                        [(high, y - 0.3), (high, y + 0.3)]]  # fmt: skip
-            bracket = LineCollection(segments, colors=EXAMINER, linewidths=2.5, zorder=3)
-            bracket.set_gid(f"fourchette-{code}")  # tests and readers of the SVG find it by id
-            ax.add_collection(bracket)
+            parts.append(_bracket(axes, code, y, row))
         text = f"{fr_int(projection)} / {fr_int(row['objectif'])} · {projection_share(row)}"
-        ax.text(top * 1.03, y, text, va="center", fontsize=7.5)
-    names = [INDICATEURS.get(r["indicateur"], r["indicateur"]) for r in rows]
-    ax.set_yticks(ys, names if labels else [])
-    ax.set_xlim(0, top * 1.6)
-    ax.set_xticks([])
-    ax.tick_params(labelsize=7.5, length=0)
-    ax.spines[["top", "right"]].set_visible(False)
+        parts.append(axes.label(top * 1.03, y, text, 7.5))
+    parts.append(axes.spines())
+    if labels:
+        names = [INDICATEURS.get(r["indicateur"], r["indicateur"]) for r in rows]
+        parts += axes.ylabels(range(len(rows)), names, 7.5)
+    return axes
 
 
-def _projection_legend(fig) -> None:
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
-
-    handles = [
-        Patch(color=PROJECTION, label="Projection à fin de période (rythme actuel)"),
-        Patch(color=REALISE, label="Réalisé cumulé"),
-        Line2D([], [], color=EXAMINER, lw=2.5, label="Fourchette PE à examiner (borne haute)"),
-        Line2D([], [], color=OBJECTIF, lw=1.5, label="Objectif de la période"),
-    ]
-    fig.legend(handles=handles, loc="upper right", ncols=4, fontsize=8, frameon=False)
+def _bracket(axes: Axes, code: str, y: int, row: dict) -> str:
+    """|—| from the realised cumul to its upper bound; tests and readers find it by its id."""
+    low, high = axes.x(row["realise_cumule"]), axes.x(row["realise_cumule_borne_haute"])
+    middle, up, down = (num(axes.y(y + shift)) for shift in (0, 0.3, -0.3))
+    d = (f"M{num(low)} {middle} H{num(high)} M{num(low)} {up} V{down} "
+         f"M{num(high)} {up} V{down}")  # fmt: skip
+    return path(d, EXAMINER, 2.5, id=f"projection-fourchette-{code}")
 
 
 def types_chart(groups: list[tuple[str, dict[str, int]]], title: str) -> str:
     """One stacked bar per (label, prescriptions by type): the mix of training types, in %."""
-    from matplotlib.figure import Figure
-
     groups = [(label, counts) for label, counts in groups if sum(counts.values())][::-1]
-    fig = Figure(figsize=(11, 0.75 + 0.3 * len(groups)))
-    ax = fig.subplots()
-    ys = range(len(groups))
+    width, height = 792.0, 72 * (0.75 + 0.3 * len(groups))
+    box = (0.3 * width, 28.8, 0.68 * width, height - 50.4)
+    axes = Axes.rows(box, len(groups), xmax=1, half=0.6, margin=0)
+    keys = [Key(TYPE_LABELS[kind], colour) for kind, colour in TYPE_COLOURS.items()]
+    parts, labels = legend(width, keys, 8.5), []
     lefts = [0.0] * len(groups)
     for kind, colour in TYPE_COLOURS.items():
         shares = [counts.get(kind, 0) / sum(counts.values()) for _, counts in groups]
-        ax.barh(ys, shares, left=lefts, height=0.72, color=colour, label=TYPE_LABELS[kind])
         for y, (left, share) in enumerate(zip(lefts, shares, strict=True)):
+            if share:
+                parts.append(axes.hbar(y, left, left + share, 0.72, colour))
             if share >= 0.06:  # narrower segments would not hold their label
                 ink = "white" if kind == "QUALIFIANTE" else "#1a202c"
-                ax.text(left + share / 2, y, fr_pct(share, 0), ha="center", va="center",
-                        fontsize=7.5, color=ink)  # fmt: skip
+                labels.append(axes.label(left + share / 2, y, fr_pct(share, 0), 7.5, "middle",
+                                         fill=ink))  # fmt: skip
         lefts = [left + share for left, share in zip(lefts, shares, strict=True)]
-    ax.set_yticks(ys, [label for label, _ in groups])
-    ax.set_xlim(0, 1)
-    ax.set_ylim(-0.6, len(groups) - 0.4)
-    ax.xaxis.set_major_formatter(lambda value, _: fr_pct(value, 0))
-    ax.tick_params(labelsize=8, length=0)
-    ax.spines[["top", "right"]].set_visible(False)
-    fig.legend(*ax.get_legend_handles_labels(), loc="upper right", ncols=4, fontsize=8.5,
-               frameon=False)  # fmt: skip
-    height = fig.get_figheight()
-    fig.subplots_adjust(left=0.3, right=0.98, top=1 - 0.4 / height, bottom=0.3 / height)
-    return to_svg(fig, title, "types")
+    parts += [*labels, axes.spines()]
+    parts += axes.ylabels(range(len(groups)), [label for label, _ in groups], 8)
+    ticks = nice_ticks(1)
+    parts += axes.xticks(ticks, [fr_pct(tick, 0) for tick in ticks], 8)
+    return document(width, height, title, "types", parts)
 
 
 def domains_chart(domains: list[str], shares: dict[str, list[float | None]], title: str) -> str:
     """Per ROME grand domaine, the share of each source's prescriptions, side by side."""
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(11, 0.8 + 0.42 * len(domains)))
-    ax = fig.subplots()
-    height = 0.8 / max(1, len(shares))
+    width, height = 792.0, 72 * (0.8 + 0.42 * len(domains))
+    thickness = 0.8 / max(1, len(shares))
     top = max([0.1, *(value or 0 for values in shares.values() for value in values)])
+    box = (0.42 * width, 28.8, 0.56 * width, height - 50.4)
+    axes = Axes.rows(box, len(domains), xmax=top * 1.15, half=0.6, margin=0)
+    keys = [Key(SOURCES.get(source, source), SOURCE_COLOURS.get(source, "#718096"))
+            for source in shares]  # fmt: skip
+    parts, labels = legend(width, keys, 8.5), []
     for number, (source, values) in enumerate(shares.items()):
-        ys = [len(domains) - 1 - i + 0.4 - height * (number + 0.5) for i in range(len(domains))]
-        values = [value or 0 for value in values]
-        ax.barh(ys, values, height=height * 0.92, color=SOURCE_COLOURS.get(source, "#718096"),
-                label=SOURCES.get(source, source))  # fmt: skip
-        for y, value in zip(ys, values, strict=True):
+        colour = SOURCE_COLOURS.get(source, "#718096")
+        for index, value in enumerate(values):
+            y = len(domains) - 1 - index + 0.4 - thickness * (number + 0.5)
             if value:
-                ax.text(value + top * 0.01, y, fr_pct(value, 0), va="center", fontsize=7)
-    labels = [textwrap.shorten(domain, 62, placeholder="…") for domain in domains]
-    ax.set_yticks(range(len(domains) - 1, -1, -1), labels)
-    ax.set_ylim(-0.6, len(domains) - 0.4)
-    ax.set_xlim(0, top * 1.15)
-    ax.xaxis.set_major_formatter(lambda value, _: fr_pct(value, 0))
-    ax.tick_params(labelsize=8, length=0)
-    ax.spines[["top", "right"]].set_visible(False)
-    fig.legend(*ax.get_legend_handles_labels(), loc="upper right", ncols=2, fontsize=8.5,
-               frameon=False)  # fmt: skip
-    height = fig.get_figheight()
-    fig.subplots_adjust(left=0.42, right=0.98, top=1 - 0.4 / height, bottom=0.3 / height)
-    return to_svg(fig, title, "domaines")
+                parts.append(axes.hbar(y, 0, value, thickness * 0.92, colour))
+                labels.append(axes.label(value + top * 0.01, y, fr_pct(value, 0), 7))
+    parts += [*labels, axes.spines()]
+    names = [textwrap.shorten(domain, 62, placeholder="…") for domain in domains]
+    parts += axes.ylabels(range(len(domains) - 1, -1, -1), names, 8)
+    ticks = nice_ticks(axes.xmax)
+    parts += axes.xticks(ticks, [fr_pct(tick, 0) for tick in ticks], 8)
+    return document(width, height, title, "domaines", parts)

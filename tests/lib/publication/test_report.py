@@ -236,6 +236,12 @@ def test_report_shows_national_totals(report):
     assert "SI Pôle emploi (AIS) 30 ans et plus 300 100" in text
 
 
+def test_report_ids_are_unique(report):
+    """Seven charts inline in one document: an id repeated would make `#id` ambiguous."""
+    ids = re.findall(r'\bid="([^"]+)"', report.read_text(encoding="utf-8"))
+    assert len(ids) == len(set(ids)) > 7
+
+
 def test_report_progression_reads_earlier_publications_only_when_there(report, marts, tmp_path):
     assert 'id="graphique-progression"' in report.read_text(encoding="utf-8")
     alone = _publish(marts, tmp_path / "alone").folder / REPORT_NAME
