@@ -11,9 +11,7 @@ and added to the Data Docs site of that context:
 `<warehouse dir>/gx/uncommitted/data_docs/local_site/index.html`.
 
 Why pandas: GX through SQLAlchemy on DuckDB does not work (results are fetched after the
-connection closes).
-GX itself (3 s to import) is imported inside the functions, never when Dagster loads
-the definitions.
+connection closes). GX itself (3 to 5 s to import) is imported inside the functions.
 """
 
 from contextlib import closing
@@ -367,9 +365,11 @@ def _run_checkpoint(warehouse: Path, spec: SuiteSpec, expectations: list, frame,
             {MONTH_COLUMN, *(item.per for item in aggregated), *spec.sample_columns}
         )
     elif spec.sample_columns:
-        # Context columns of each failing row. Costly per failing row (GX reads each cell
-        # on its own): only for the suites whose frames are aggregates (a few hundred rows).
+        # Context columns of each failing row, costly per failing row (GX reads each cell
+        # on its own): for aggregate frames only (a few hundred rows).
         result_format["unexpected_index_column_names"] = list(spec.sample_columns)
+    else:  # samples: the failing values, in BASIC too (SUMMARY's row index would go unread)
+        result_format["result_format"] = "BASIC"
     validator = _validator()
     batch = _batch_definition(validator, spec.name).get_batch(batch_parameters={"dataframe": frame})
     try:
