@@ -47,15 +47,14 @@ lint: setup
 	$(BIN)/ruff format --check otp_pipeline tests bench
 	$(BIN)/sqlfluff lint dbt_project/models --disable-progress-bar
 
-# `dg check defs` loads every definition as the code server would (dg re-parses the dbt
-# project first when one of its files changed: it sets DAGSTER_IS_DEV_CLI). VIRTUAL_ENV:
-# dg warns unless the project's venv is the active one. The tests run on TEST_WORKERS
-# processes (pytest-xdist), each test file whole in one of them (its module fixtures
-# built once).
-TEST_WORKERS ?= 2
+# The tests run on TEST_WORKERS processes (pytest-xdist), each test file whole in one of
+# them (its module fixtures built once), the longest files first (tests/conftest.py orders
+# them). Three on two cores: a good part of the tests' time is spent waiting for the
+# subprocesses, servers and browsers they start. `dg check defs` is one of the tests
+# (tests/ops/test_dg_check.py).
+TEST_WORKERS ?= 3
 test: setup lint
-	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/dg check defs
-	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # The feed reader's property tests with many more examples (random seed) than CI runs.
 fuzz: setup
