@@ -8,10 +8,10 @@ by every `dagster asset materialize`, every code server and every test worker. F
 whole memory back at once (0.1 s).
 
 What this gives up: finalizers of objects in reference cycles do not run at exit, which
-Python never promised anyway. Nothing of the pipeline relies on them: DuckDB and SQLite
-connections and files are closed by `with` blocks (refcounting, not the collector),
-`weakref.finalize` callbacks run at exit whatever the collector does, and the standard
-streams are flushed by the interpreter itself.
+Python never promised anyway. Nothing of the pipeline relies on them: its DuckDB
+connections and files are closed by `with` blocks (Dagster closes its SQLite ones after
+each use), `weakref.finalize` callbacks run at exit whatever the collector does, and the
+standard streams are flushed by the interpreter itself.
 """
 
 import atexit

@@ -11,7 +11,8 @@ and added to the Data Docs site of that context:
 `<warehouse dir>/gx/uncommitted/data_docs/local_site/index.html`.
 
 Why pandas: GX through SQLAlchemy on DuckDB does not work (results are fetched after the
-connection closes). GX itself (3 to 5 s to import) is imported inside the functions.
+connection closes). GX itself (3 to 5 s to import) is imported inside the functions,
+never when Dagster loads the definitions.
 """
 
 from contextlib import closing
