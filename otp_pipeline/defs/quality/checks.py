@@ -150,7 +150,7 @@ def build_checks(suites: dict[str, SuiteSpec]) -> dg.AssetChecksDefinition:
             try:
                 result = validate_suite(
                     otp.warehouse_path, spec, month, otp.expectations_path,
-                    last_month=last_month, update_docs=False,
+                    last_month=last_month,
                 )  # fmt: skip
             except Exception as error:  # the other suites still report; raised below
                 context.log.error(f"{name}: could not validate: {error}")

@@ -91,7 +91,6 @@ def validate_suite(
     *,
     last_month: str | None = None,
     max_rows: int | None = FRAME_ROWS_MAX,
-    update_docs: bool = False,
 ) -> SuiteResult:
     """Validate one suite (its name in `expectations_dir`, or a loaded spec) on month `month`,
     or on every month from `month` to `last_month` (YYYY-MM, both included) at once.
@@ -102,8 +101,7 @@ def validate_suite(
     once: their frames are aggregates or marts, small by construction.
 
     The validations are stored beside the warehouse; their Data Docs pages are written by
-    `update_data_docs` (by the asset `quality_report` in a run), once for every suite of the
-    run, or at the end of this call with `update_docs`.
+    `update_data_docs` (by the asset `quality_report` in a run), once for every suite.
     """
     if isinstance(suite, SuiteSpec):
         spec = suite
@@ -132,8 +130,6 @@ def validate_suite(
                 validate_frame(warehouse, spec, frame, thresholds, month, last_month, part)
             )
             del frame  # before the next part is built: one frame held at a time
-    if update_docs:
-        update_data_docs(warehouse)
     return parts[0] if len(parts) == 1 else added_up(spec, thresholds, parts)
 
 
@@ -205,9 +201,7 @@ def validate_month(
     suite-name order."""
     suites = load_suites(Path(expectations_dir))
     results = [
-        validate_suite(
-            warehouse, spec, month, expectations_dir, last_month=last_month, update_docs=False
-        )
+        validate_suite(warehouse, spec, month, expectations_dir, last_month=last_month)
         for spec in suites.values()
     ]
     update_data_docs(warehouse)
