@@ -22,7 +22,7 @@ from otp_pipeline.lib.paths import PROJECT_ROOT
 from otp_pipeline.lib.publication.durable import write_durably
 
 MANIFEST_NAME = "manifest.json"
-REPORT_NAME = "rapport.html"  # the month's report (otp_pipeline/lib/publication/report.py)
+REPORT_NAME = "rapport.html"  # the month's report (otp_pipeline/lib/publication/report/page.py)
 VINTAGES = "_vintages"
 PRODUCED_AT_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # what the manifest says: 2021-04-15T12:00:00Z
 VINTAGE_FORMAT = "%Y%m%dT%H%M%SZ"  # what a vintage folder is called: 20210415T120000Z

@@ -39,7 +39,7 @@ from otp_pipeline.lib.publication.manifest import (
     produced_at_text,
     write_manifest,
 )
-from otp_pipeline.lib.publication.report import write_report
+from otp_pipeline.lib.publication.report.page import write_report
 from otp_pipeline.lib.publication.tables import TABLES, read_table, write_csv, write_parquet
 
 MONTH_PATTERN = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")  # [0-9], not \d: no Unicode digits

@@ -5,8 +5,8 @@ Drawn as `charts.py` draws its own: `axes.py` plot areas, `svg.py` elements, siz
 
 import textwrap
 
-from otp_pipeline.lib.publication.axes import Axes, Key, legend
-from otp_pipeline.lib.publication.charts import (
+from otp_pipeline.lib.publication.report.axes import Axes, Key, legend
+from otp_pipeline.lib.publication.report.charts import (
     EXAMINER,
     INDICATEURS,
     NBSP,
@@ -17,8 +17,8 @@ from otp_pipeline.lib.publication.charts import (
     fr_pct,
     region_panels,
 )
-from otp_pipeline.lib.publication.markup import SOURCES
-from otp_pipeline.lib.publication.svg import document, nice_ticks, num, path
+from otp_pipeline.lib.publication.report.markup import SOURCES
+from otp_pipeline.lib.publication.report.svg import document, nice_ticks, num, path
 
 PROJECTION = "#90cdf4"  # lighter than the realised blue: the realised bar sits inside it
 PE_INDICATEUR = "PRESCRIPTIONS_PE_MOINS_30"

@@ -10,9 +10,15 @@ its denominator is all the source's under-30 prescriptions (or entries), unknown
 from collections import Counter, defaultdict
 from html import escape
 
-from otp_pipeline.lib.publication.charts import fr_int, fr_pct
-from otp_pipeline.lib.publication.markup import NO_ACTIVITY, SHORT_SOURCES, SOURCES, region, table
-from otp_pipeline.lib.publication.steering_charts import domains_chart, types_chart
+from otp_pipeline.lib.publication.report.charts import fr_int, fr_pct
+from otp_pipeline.lib.publication.report.markup import (
+    NO_ACTIVITY,
+    SHORT_SOURCES,
+    SOURCES,
+    region,
+    table,
+)
+from otp_pipeline.lib.publication.report.steering_charts import domains_chart, types_chart
 
 UNDER_30 = ("MOINS_26", "26_29")
 FRANCE = ("", "France entière")  # sorts before every region code

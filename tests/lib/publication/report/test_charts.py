@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from otp_pipeline.lib.publication import charts, steering_charts
-from otp_pipeline.lib.publication.svg import text_width
+from otp_pipeline.lib.publication.report import charts, steering_charts
+from otp_pipeline.lib.publication.report.svg import text_width
 
-PROJECT_ROOT = Path(__file__).resolve().parents[3]
+PROJECT_ROOT = Path(__file__).resolve().parents[4]
 INDICATEURS = list(charts.INDICATEURS)
 # An odd name, to show it is escaped and drawn as it reads.
 REGIONS = {"11": "Île-de-France", "53": "Bretagne", "975": "Saint-Pierre & <Miquelon>",
@@ -123,7 +123,7 @@ def test_projection_range_is_a_bracket_found_by_region(drawn):
 def test_charts_need_no_plotting_library():
     """Building the report's charts imports nothing of matplotlib (seconds a report)."""
     code = (
-        "import sys; from tests.lib.publication.test_charts import _charts; _charts(); "
+        "import sys; from tests.lib.publication.report.test_charts import _charts; _charts(); "
         "assert not [m for m in sys.modules if m.startswith('matplotlib')]"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60, cwd=PROJECT_ROOT)

@@ -7,7 +7,16 @@ from the axis, titles 6 pt above it, legends in the figure's upper right corner.
 
 from dataclasses import dataclass
 
-from otp_pipeline.lib.publication.svg import DASH, circle, line, num, path, rect, text, text_width
+from otp_pipeline.lib.publication.report.svg import (
+    DASH,
+    circle,
+    line,
+    num,
+    path,
+    rect,
+    text,
+    text_width,
+)
 
 INK = "#000000"  # spines, ticks and text
 PAD, TITLE_PAD = 3.5, 6.0

@@ -13,17 +13,17 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from otp_pipeline.lib.publication.charts import NNBSP
 from otp_pipeline.lib.publication.manifest import (
     REPORT_NAME,
     PersonalDataError,
     assert_no_personal_data,
 )
-from otp_pipeline.lib.publication.report import render_report
+from otp_pipeline.lib.publication.report.charts import NNBSP
+from otp_pipeline.lib.publication.report.page import render_report
 from otp_pipeline.lib.publication.swap import publish_month
 from otp_pipeline.lib.publication.tables import TABLES
 
-PROJECT_ROOT = Path(__file__).resolve().parents[3]
+PROJECT_ROOT = Path(__file__).resolve().parents[4]
 CHROMIUM = Path("/usr/bin/chromium")
 MONTH = "2021-03"
 NOW = datetime(2021, 4, 15, 12, 0, 0, tzinfo=UTC)

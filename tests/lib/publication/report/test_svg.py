@@ -5,8 +5,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from otp_pipeline.lib.publication.axes import Axes, Key, grid, legend
-from otp_pipeline.lib.publication.svg import (
+from otp_pipeline.lib.publication.report.axes import Axes, Key, grid, legend
+from otp_pipeline.lib.publication.report.svg import (
     FONT,
     document,
     nice_ticks,

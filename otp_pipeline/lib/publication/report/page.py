@@ -15,14 +15,21 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from otp_pipeline.lib.publication import charts
-from otp_pipeline.lib.publication.charts import INDICATEURS, fr_dec, fr_int, fr_pct
 from otp_pipeline.lib.publication.durable import write_durably
-from otp_pipeline.lib.publication.formation import formation_section
 from otp_pipeline.lib.publication.manifest import REPORT_NAME
-from otp_pipeline.lib.publication.markup import NO_ACTIVITY, NO_PERIOD, SOURCES, flag, period, table
-from otp_pipeline.lib.publication.projection import STYLE as STATUT_STYLE
-from otp_pipeline.lib.publication.projection import projection_section
+from otp_pipeline.lib.publication.report import charts
+from otp_pipeline.lib.publication.report.charts import INDICATEURS, fr_dec, fr_int, fr_pct
+from otp_pipeline.lib.publication.report.formation import formation_section
+from otp_pipeline.lib.publication.report.markup import (
+    NO_ACTIVITY,
+    NO_PERIOD,
+    SOURCES,
+    flag,
+    period,
+    table,
+)
+from otp_pipeline.lib.publication.report.projection import STYLE as STATUT_STYLE
+from otp_pipeline.lib.publication.report.projection import projection_section
 from otp_pipeline.lib.thresholds import load_thresholds
 
 MOIS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",

@@ -9,8 +9,8 @@ seconds that laying out axes, ticks and text through a library cost each month o
 import math
 from decimal import ROUND_HALF_UP, Decimal
 
-from otp_pipeline.lib.publication.axes import Axes, Key, grid, legend
-from otp_pipeline.lib.publication.svg import (
+from otp_pipeline.lib.publication.report.axes import Axes, Key, grid, legend
+from otp_pipeline.lib.publication.report.svg import (
     DASH,
     circle,
     document,

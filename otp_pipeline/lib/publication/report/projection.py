@@ -7,9 +7,9 @@ the period's end against the objective (a chart), and the pace it still needs (a
 from collections import Counter
 from html import escape
 
-from otp_pipeline.lib.publication.charts import INDICATEURS, fr_dec, fr_int
-from otp_pipeline.lib.publication.markup import NO_PERIOD, period, region, table
-from otp_pipeline.lib.publication.steering_charts import (
+from otp_pipeline.lib.publication.report.charts import INDICATEURS, fr_dec, fr_int
+from otp_pipeline.lib.publication.report.markup import NO_PERIOD, period, region, table
+from otp_pipeline.lib.publication.report.steering_charts import (
     draws_range,
     projection_chart,
     projection_share,
