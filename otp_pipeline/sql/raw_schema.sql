@@ -89,3 +89,16 @@ create table if not exists raw.objectifs_otp (
     sha256 varchar not null,
     loaded_at timestamp not null
 );
+
+-- The sectors of the future (contract §9), as read: replaced whole at every run, empty when
+-- no file was given.
+create table if not exists raw.secteurs_avenir (
+    code_region varchar not null,
+    code_secteur varchar not null,
+    libelle_secteur varchar not null,
+    prefixe_rome varchar not null,
+    line_number bigint not null,
+    source_file varchar not null,
+    sha256 varchar not null,
+    loaded_at timestamp not null
+);

@@ -345,13 +345,13 @@ FACT_COLUMNS = {
         "type_prescripteur", "prescripteur_renseigne", "code_structure",
         "reseau_prescripteur", "age", "tranche_age", "statut", "est_prescription",
         "est_entree", "numero_ais", "type_formation", "domaine_professionnel",
-        "libelle_domaine",
+        "libelle_domaine", "code_rome",
     ],
     "fct_entrees": [
         "source", "id_prescription", "mois_fichier", "mois_entree", "date_entree",
         "date_prescription", "code_region", "libelle_region", "reseau_prescripteur", "age",
         "tranche_age", "numero_ais", "mois_fichier_ais_apparie", "type_formation",
-        "domaine_professionnel", "libelle_domaine",
+        "domaine_professionnel", "libelle_domaine", "code_rome",
     ],
 }  # fmt: skip
 
@@ -467,8 +467,8 @@ NOT_NULL = {
     "qualite_prescripteur": 8,
 }
 CHECKS = {
-    "fct_prescriptions": 6,
-    "fct_entrees": 5,
+    "fct_prescriptions": 7,
+    "fct_entrees": 6,
     "prescriptions_mensuelles": 4,
     "suivi_otp": 2,
     "qualite_prescripteur": 1,

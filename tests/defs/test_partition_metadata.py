@@ -188,13 +188,17 @@ def test_objectives_partition_holds_the_file_and_the_periods_of_its_month(range_
 # indicators per region with a period containing the month (11; 11 and 93 in March).
 # qualite_prescripteur: regions with a prescription. prescriptions_par_formation: one type
 # and domain (QUALIFIANTE, M) for all, so one row per region, source and age band.
+# prescriptions_secteurs_avenir: no sectors file, every row HORS_LISTE: the same rows.
 ROWS = {
     "2021-01": {"prescriptions_mensuelles": 2, "suivi_otp": 3, "qualite_prescripteur": 1,
-                "prescriptions_par_formation": 2, "projection_otp": 3},
+                "prescriptions_par_formation": 2, "projection_otp": 3,
+                "prescriptions_secteurs_avenir": 2},
     "2021-02": {"prescriptions_mensuelles": 3, "suivi_otp": 3, "qualite_prescripteur": 1,
-                "prescriptions_par_formation": 2, "projection_otp": 3},
+                "prescriptions_par_formation": 2, "projection_otp": 3,
+                "prescriptions_secteurs_avenir": 2},
     "2021-03": {"prescriptions_mensuelles": 4, "suivi_otp": 6, "qualite_prescripteur": 2,
-                "prescriptions_par_formation": 4, "projection_otp": 6},
+                "prescriptions_par_formation": 4, "projection_otp": 6,
+                "prescriptions_secteurs_avenir": 4},
 }  # fmt: skip
 
 
@@ -206,13 +210,13 @@ def test_publication_partition_holds_its_own_months_folder_and_rows(range_run, m
     assert metadata["folder"] == str(folder)
     assert metadata["report"] == str(folder / "rapport.html")
     assert {name: metadata[f"rows_{name}"] for name in TABLES} == ROWS[month]
-    assert metadata["dagster/row_count"] == sum(ROWS[month].values())  # 11, 12, 22
+    assert metadata["dagster/row_count"] == sum(ROWS[month].values())  # 13, 14, 26
     assert "previous_publication" not in metadata  # a first publication: no vintage
     assert metadata["checks_evaluated"] > 0
     assert metadata["checks_failed"] == len(metadata["failed_checks"])
     assert {name: value for name, value in metadata.items() if name.startswith("range_")} == {
         "range_months": "2021-01..2021-03", "range_months_published": 3,
-        "range_rows_published": 11 + 12 + 22,
+        "range_rows_published": 13 + 14 + 26,
     }  # fmt: skip
 
 

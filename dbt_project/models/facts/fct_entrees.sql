@@ -21,7 +21,8 @@ final as (
         mois_fichier_ais_apparie,
         type_formation,
         domaine_professionnel,
-        libelle_domaine
+        libelle_domaine,
+        code_rome
     from entrees
 )
 

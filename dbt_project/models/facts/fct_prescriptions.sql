@@ -27,7 +27,8 @@ final as (
         numero_ais,
         type_formation,
         domaine_professionnel,
-        libelle_domaine
+        libelle_domaine,
+        code_rome
     from prescriptions
 )
 

@@ -39,7 +39,8 @@ matched as (
         entrees_si_pe.mois_fichier_ais_apparie,
         entrees.type_formation,
         entrees.domaine_professionnel,
-        entrees.libelle_domaine
+        entrees.libelle_domaine,
+        entrees.code_rome
     from entrees
     left join entrees_si_pe
         on

@@ -133,7 +133,11 @@ final as (
         derived.numero_ais,
         derived.type_formation_lu as type_formation,
         coalesce(domaines.code, 'NON_RENSEIGNE') as domaine_professionnel,
-        domaines.libelle as libelle_domaine
+        domaines.libelle as libelle_domaine,
+        -- Contract §9 classifies by the code itself (one letter, four digits), when its
+        -- domain is known; the sector is never stored here (the marts classify each month
+        -- against the sectors file of its own run).
+        case when domaines.code is not null then upper(derived.code_rome) end as code_rome
     from derived
     -- Left joins: a department missing from the referential surfaces as a null region
     -- (not_null tests) instead of silently dropping rows.

@@ -10,13 +10,20 @@ from otp_pipeline.defs.partitions import (
 )
 from otp_pipeline.defs.resources import OtpSettings
 from otp_pipeline.lib.errors import StructuralError
-from otp_pipeline.lib.ingestion.landing import objectives_file
+from otp_pipeline.lib.ingestion.landing import objectives_file, sectors_file
 from otp_pipeline.lib.ingestion.loader import DeliveryReport
 from otp_pipeline.lib.ingestion.monthly_load import load_month
 from otp_pipeline.lib.ingestion.objectives import load_objectives, read_objectives
+from otp_pipeline.lib.ingestion.sectors import NATIONAL, load_sectors, read_sectors
 from otp_pipeline.lib.months import months_between
 from otp_pipeline.lib.settings import IMILO, SI_PE, Feed
-from otp_pipeline.lib.warehouse import BULK_WORK_CONFIG, connect, ensure_raw_schema, region_codes
+from otp_pipeline.lib.warehouse import (
+    BULK_WORK_CONFIG,
+    connect,
+    ensure_raw_schema,
+    region_codes,
+    rome_domain_codes,
+)
 
 
 def _month_metadata(report: DeliveryReport, earlier: list[DeliveryReport]) -> dict:
@@ -166,11 +173,7 @@ def objectifs_otp(context: dg.AssetExecutionContext, otp: OtpSettings) -> dg.Mat
             ensure_raw_schema(con)
             report = load_objectives(con, path, rows)
     except StructuralError as error:
-        raise dg.Failure(
-            description=f"Structural error in the objectives: {error}",
-            metadata={"file": error.file, "line": error.line or 0, "problem": error.problem},
-            allow_retries=False,
-        ) from error
+        raise _structural_failure("the objectives", error) from error
     for month in months_between(first, last):
         context.add_asset_metadata(
             {
@@ -184,4 +187,62 @@ def objectifs_otp(context: dg.AssetExecutionContext, otp: OtpSettings) -> dg.Mat
             },
             partition_key=month,
         )
+    return dg.MaterializeResult()
+
+
+def _structural_failure(what: str, error: StructuralError) -> dg.Failure:
+    return dg.Failure(
+        description=f"Structural error in {what}: {error}",
+        metadata={"file": error.file, "line": error.line or 0, "problem": error.problem},
+        allow_retries=False,
+    )
+
+
+@dg.asset(
+    key=["raw", "secteurs_avenir"],
+    group_name="ingestion",
+    partitions_def=monthly_partitions,
+    backfill_policy=ONE_RUN_PER_BACKFILL,
+    kinds={"duckdb", "csv"},
+    metadata={"dagster/table_name": "raw.secteurs_avenir"},
+)
+def secteurs_avenir(context: dg.AssetExecutionContext, otp: OtpSettings) -> dg.MaterializeResult:
+    """The sectors of the future (contract §9: one row per list and ROME prefix), to
+    raw.secteurs_avenir; the file is optional, the table empty without it.
+
+    Read whole at every run, as it stands when the run starts: it classifies every row
+    counted in the run's months. Any fault (a prefix twice in a list, a code with two
+    labels, an unknown region, a bad prefix or code, no data row, both `.csv` and `.gz`)
+    is a structural error naming file and line: the run fails, nothing is published.
+
+    Each partition's metadata: `file` and `sha256` (`none` without a file), `rows`,
+    `prefixes_per_list` (by list, `*` the national one), `regions_with_own_list`,
+    `regions_on_national_list`, `regions_without_list`, `dagster/row_count`.
+    """
+    first, last = run_months(context)
+    regions = region_codes()
+    try:
+        path = sectors_file(otp.landing_path, context.log)
+        sectors = read_sectors(path, regions, rome_domain_codes()) if path else None
+    except StructuralError as error:
+        raise _structural_failure("the sectors of the future", error) from error
+    with connect(otp.warehouse_path) as con:
+        ensure_raw_schema(con)
+        load_sectors(con, sectors)
+    lists = sectors.prefixes_per_list() if sectors else {}
+    own = sorted(region for region in lists if region != NATIONAL)
+    national = sorted(regions - set(own)) if NATIONAL in lists else []
+    metadata = {
+        "file": dg.MetadataValue.text(sectors.name if sectors else "none"),
+        "sha256": dg.MetadataValue.text(sectors.sha256 if sectors else "none"),
+        "rows": dg.MetadataValue.int(len(sectors.rows) if sectors else 0),
+        "prefixes_per_list": dg.MetadataValue.json(lists),
+        "regions_with_own_list": dg.MetadataValue.json(own),
+        "regions_on_national_list": dg.MetadataValue.json(national),
+        "regions_without_list": dg.MetadataValue.json(sorted(regions - set(own) - set(national))),
+        "dagster/row_count": dg.MetadataValue.int(len(sectors.rows) if sectors else 0),
+        "dagster/table_name": dg.MetadataValue.text("raw.secteurs_avenir"),
+    }
+    for month in months_between(first, last):
+        context.add_asset_metadata(metadata, partition_key=month)
     return dg.MaterializeResult()

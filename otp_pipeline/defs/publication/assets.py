@@ -13,7 +13,13 @@ from otp_pipeline.defs.partitions import (
 from otp_pipeline.defs.quality.checks import CHECKED_ASSET_KEYS
 from otp_pipeline.defs.resources import OtpSettings
 from otp_pipeline.lib.months import months_between
-from otp_pipeline.lib.publication.manifest import code_version, objectives_file, source_files
+from otp_pipeline.lib.publication.manifest import (
+    code_version,
+    objectives_file,
+    sector_lists,
+    sectors_file,
+    source_files,
+)
 from otp_pipeline.lib.publication.swap import publish_month
 from otp_pipeline.lib.publication.tables import TABLES, Table
 from otp_pipeline.lib.warehouse import connect
@@ -58,8 +64,8 @@ def _table_schema(table: Table, prefix: str = "") -> list[dg.TableColumn]:
     ]
 
 
-# The publication is one asset holding five tables, and `dagster/column_schema` takes one
-# schema: it holds every column of the five, named `<table>.<column>` so that the five
+# The publication is one asset holding six tables, and `dagster/column_schema` takes one
+# schema: it holds every column of the six, named `<table>.<column>` so that the six
 # `mois` stay apart and each column says its table. Each table's own schema, with its
 # columns' plain names, is under `schema_<table>`.
 SCHEMAS = {
@@ -113,8 +119,8 @@ def _month_metadata(month: dict, checks: list[dict]) -> dict:
 )
 def publication(context: dg.AssetExecutionContext, otp: OtpSettings) -> dg.MaterializeResult:
     """The published month `$OTP_PUBLISH_DIR/YYYY-MM/`: prescriptions_mensuelles, suivi_otp,
-    qualite_prescripteur and the steering tables prescriptions_par_formation and
-    projection_otp (Parquet and CSV), manifest.json and rapport.html.
+    qualite_prescripteur, the steering tables prescriptions_par_formation and projection_otp
+    and prescriptions_secteurs_avenir (Parquet and CSV), manifest.json and rapport.html.
 
     Built in a temporary folder and swapped in whole; the previous publication of the month
     is kept under `_vintages/YYYY-MM/<produced_at>/`. Runs only when every blocking check
@@ -123,7 +129,7 @@ def publication(context: dg.AssetExecutionContext, otp: OtpSettings) -> dg.Mater
 
     Each partition's metadata is its own month's, whether the month ran alone or in a range:
     `folder`, `produced_at`, `report`, `previous_publication` (the vintage it replaced, if
-    any), `rows_<table>` for each of the five tables, `dagster/row_count` (the five tables'
+    any), `rows_<table>` for each of the six tables, `dagster/row_count` (the six tables'
     rows added up: the month's published rows), `checks_evaluated` / `checks_failed` /
     `failed_checks` (the run's checks, as in the manifest), `taux_renseignement_national`,
     `regions_a_examiner`, and the contract's columns: `dagster/column_schema` (every
@@ -163,6 +169,8 @@ def _publish(con, month: str, otp: OtpSettings, checks: list[dict], threshold: f
         "seuil_remplissage": threshold,
         "fichiers_sources": source_files(con, month),
         "fichier_objectifs": objectives_file(con),
+        "secteurs_avenir": sectors_file(con),
+        "listes_secteurs_avenir": sector_lists(con, month),
         "controles_qualite": checks,
     }
     published = publish_month(con, month, otp.publish_path, manifest)

@@ -36,6 +36,7 @@ from otp_pipeline.lib.demo.population import (
     monthly_volume,
 )
 from otp_pipeline.lib.demo.rows import AIS_KIT, IMILO_KIT, Kit, Tally, feed_rows
+from otp_pipeline.lib.demo.sectors import SECTORS_COLUMNS, SECTORS_ROWS
 from otp_pipeline.lib.months import month_index, parse_month
 from otp_pipeline.lib.settings import (
     FIRST_MONTH,
@@ -239,6 +240,10 @@ def generate_landing(
         list(OBJECTIVES_COLUMNS),
         rows,
     )
+    sectors = out_dir / "objectifs" / "secteurs_avenir.csv"
+    sectors.with_name("secteurs_avenir.csv.gz").unlink(missing_ok=True)
+    _write_csv(sectors, FileStyle("utf-8", _LOWER, False, False, False, "\n"),
+               SECTORS_COLUMNS, SECTORS_ROWS)  # fmt: skip
     row_errors, totals = Counter(), Counter()
     for summary in files:
         row_errors.update(summary["quarantined"])
@@ -246,5 +251,6 @@ def generate_landing(
     return {
         "out_dir": str(out_dir), "months": months, "scale": scale, "seed": seed,
         "files": files, "objectives": {"file": "objectifs/objectifs_otp.csv", "rows": len(rows)},
+        "sectors": {"file": "objectifs/secteurs_avenir.csv", "rows": len(SECTORS_ROWS)},
         "rows": dict(totals), "row_errors": dict(sorted(row_errors.items())), "removed": removed,
     }  # fmt: skip

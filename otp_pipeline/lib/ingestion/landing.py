@@ -13,6 +13,11 @@ logger = logging.getLogger(__name__)
 
 OBJECTIVES_FOLDER = "objectifs"
 OBJECTIVES_STEM = "objectifs_otp.csv"
+SECTORS_STEM = "secteurs_avenir.csv"
+# The files `objectifs/` may hold, plain or compressed: none of them is logged as ignored.
+OBJECTIVES_FOLDER_FILES = frozenset(
+    name for stem in (OBJECTIVES_STEM, SECTORS_STEM) for name in (stem, stem + ".gz")
+)
 
 
 def delivery_pattern(feed: Feed) -> re.Pattern:
@@ -92,25 +97,39 @@ def log_ignored(scan: LandingScan, feed: Feed, log: logging.Logger = logger) -> 
         log.warning("ignored in landing folder %s/: %s", feed.name, name)
 
 
+def _objectifs_entries(landing_dir: Path, stem: str, log: logging.Logger) -> list[Path]:
+    """The files of `objectifs/` named `stem` or `stem.gz`; the entries no file of that
+    folder is named after (§2, §9: other names, folders, symbolic links) logged as ignored."""
+    folder = Path(landing_dir) / OBJECTIVES_FOLDER
+    found = []
+    for entry in sorted(folder.iterdir()) if folder.is_dir() else []:
+        is_file = entry.is_file() and not entry.is_symlink()
+        if entry.name in (stem, stem + ".gz") and is_file:
+            found.append(entry)
+        elif not (is_file and entry.name in OBJECTIVES_FOLDER_FILES):
+            log.warning("ignored in landing folder %s/: %s", OBJECTIVES_FOLDER, entry.name)
+    if len(found) > 1:
+        raise StructuralError(
+            f"{OBJECTIVES_FOLDER}/{stem}", f"{stem} delivered twice (.csv and .csv.gz)"
+        )
+    return found
+
+
 def objectives_file(landing_dir: Path, log: logging.Logger = logger) -> Path:
-    """The objectives file, plain or gzip-compressed; a StructuralError when absent.
+    """The objectives file, plain or gzip-compressed; a StructuralError when absent or twice.
 
     Every other entry of the folder (other names, folders, symbolic links) is logged as
     ignored, as for the feeds.
     """
-    folder = Path(landing_dir) / OBJECTIVES_FOLDER
-    names = (OBJECTIVES_STEM, OBJECTIVES_STEM + ".gz")
-    found = []
-    for entry in sorted(folder.iterdir()) if folder.is_dir() else []:
-        if entry.name in names and entry.is_file() and not entry.is_symlink():
-            found.append(entry)
-        else:
-            log.warning("ignored in landing folder %s/: %s", OBJECTIVES_FOLDER, entry.name)
+    found = _objectifs_entries(landing_dir, OBJECTIVES_STEM, log)
     if not found:
         raise StructuralError(f"{OBJECTIVES_FOLDER}/{OBJECTIVES_STEM}", "objectives file missing")
-    if len(found) > 1:
-        raise StructuralError(
-            f"{OBJECTIVES_FOLDER}/{OBJECTIVES_STEM}",
-            "objectives delivered twice (.csv and .csv.gz)",
-        )
     return found[0]
+
+
+def sectors_file(landing_dir: Path, log: logging.Logger = logger) -> Path | None:
+    """The sectors of the future file (§9), plain or gzip-compressed; None when there is
+    none (a folder or a symbolic link of that name is no file); a StructuralError when both
+    forms are present."""
+    found = _objectifs_entries(landing_dir, SECTORS_STEM, log)
+    return found[0] if found else None

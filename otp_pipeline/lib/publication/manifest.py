@@ -200,3 +200,56 @@ def objectives_file(con: duckdb.DuckDBPyConnection) -> dict | None:
         "select any_value(source_file), any_value(sha256), count(*) from raw.objectifs_otp"
     ).fetchall()
     return {"file": row[0], "sha256": row[1], "periods": row[2]} if row[2] else None
+
+
+def sectors_file(con: duckdb.DuckDBPyConnection) -> dict | None:
+    """The sectors file the run classified with (contract §9): name, SHA-256 of the bytes as
+    landed and data rows; None when there was none."""
+    [row] = con.execute(
+        "select any_value(source_file), any_value(sha256), count(*) from raw.secteurs_avenir"
+    ).fetchall()
+    return {"file": row[0], "sha256": row[1], "rows": row[2]} if row[2] else None
+
+
+def sector_lists(con: duckdb.DuckDBPyConnection, month: str) -> dict[str, dict] | None:
+    """Per list of the sectors file (`*` the national one): how many prefixes it holds, and
+    those that begin the code_rome of no row counted in `month` in a region using it (a
+    typo such as `M19` shows there; it fails nothing). None without a file."""
+    rows = con.execute(
+        """
+        with
+        codes as (
+            select code_region, code_rome from main.fct_prescriptions
+            where mois = $month and mois_fichier <= $month and est_prescription
+                and code_rome is not null
+            union
+            select code_region, code_rome from main.fct_entrees
+            where mois_entree = $month and mois_fichier <= $month and code_rome is not null
+        ),
+        matched as (
+            select distinct listes.liste, listes.prefixe_rome
+            from main.int_secteurs_listes as listes
+            inner join codes
+                on listes.code_region = codes.code_region
+                and starts_with(codes.code_rome, listes.prefixe_rome)
+        )
+        select
+            secteurs.code_region,
+            count(*),
+            list(secteurs.prefixe_rome order by secteurs.prefixe_rome)
+                filter (where matched.liste is null)
+        from raw.secteurs_avenir as secteurs
+        left join matched
+            on secteurs.code_region = matched.liste
+            and secteurs.prefixe_rome = matched.prefixe_rome
+        group by secteurs.code_region
+        order by secteurs.code_region
+        """,
+        {"month": month},
+    ).fetchall()
+    if not rows:
+        return None
+    return {
+        liste: {"prefixes": count, "prefixes_sans_correspondance": unmatched or []}
+        for liste, count, unmatched in rows
+    }

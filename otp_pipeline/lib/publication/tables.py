@@ -1,4 +1,4 @@
-"""The published tables of contract §7 and §8: columns, types and grain; a month read and written.
+"""The published tables of contract §7, §8 and §9: columns, types, grain; a month read and written.
 
 A table's month is read from the warehouse sorted by its grain and cast to the contract's
 types, then written as Parquet (int64, double, string) and as the contract's CSV.
@@ -81,6 +81,14 @@ TABLES: dict[str, Table] = {
              ("rythme_necessaire", DBL), ("statut", STR), ("realise_cumule_borne_haute", INT),
              ("fiabilite", STR)),
             ("mois", "code_region", "indicateur", "periode_debut"),
+        ),
+        # Contract §9: by sector of the future, published beside the others.
+        Table(
+            "prescriptions_secteurs_avenir",
+            (("mois", STR), ("code_region", STR), ("libelle_region", STR), ("source", STR),
+             ("type_formation", STR), ("code_secteur", STR), ("libelle_secteur", STR),
+             ("tranche_age", STR), ("nb_prescriptions", INT), ("nb_entrees", INT)),
+            ("mois", "code_region", "source", "type_formation", "code_secteur", "tranche_age"),
         ),
     )
 }  # fmt: skip

@@ -20,7 +20,7 @@ from otp_pipeline.lib.warehouse import connect
 MONTH = "2021-03"
 FACTS = ["fct_prescriptions", "fct_entrees"]
 MARTS = ["prescriptions_mensuelles", "suivi_otp", "qualite_prescripteur",
-         "prescriptions_par_formation", "projection_otp"]  # fmt: skip
+         "prescriptions_par_formation", "projection_otp", "prescriptions_secteurs_avenir"]  # fmt: skip
 STEERING_CHECKS = {
     "gx_formation_non_renseignee": ("prescriptions_par_formation", "warning"),
     "gx_prescriptions_par_formation": ("prescriptions_par_formation", "blocking"),
@@ -60,6 +60,13 @@ TABLES = {
         rythme_mensuel double, projection_fin_periode double, reste_a_realiser bigint,
         rythme_necessaire double, statut varchar, realise_cumule_borne_haute bigint,
         fiabilite varchar""",
+    "prescriptions_secteurs_avenir": """mois varchar, code_region varchar,
+        libelle_region varchar, source varchar, type_formation varchar,
+        code_secteur varchar, libelle_secteur varchar, tranche_age varchar,
+        nb_prescriptions bigint, nb_entrees bigint""",
+    # dbt's view of the run's lists (contract §9): region 11 on a national list.
+    "int_secteurs_listes": """code_region varchar, liste varchar, prefixe_rome varchar,
+        code_secteur varchar, libelle_secteur varchar""",
 }
 SANTE, CONSTRUCTION = "Santé", "Construction, Bâtiment et Travaux publics"
 IDF, ARA = "Île-de-France", "Auvergne-Rhône-Alpes"
@@ -121,6 +128,12 @@ def month_tables(filled_84=10, duplicate=False) -> dict[str, list[tuple]]:
             (MONTH, "11", IDF, "SI_PE", "QUALIFIANTE", "J", SANTE, "MOINS_26", 10, 0),
             (MONTH, "84", ARA, "SI_PE", "QUALIFIANTE", "F", CONSTRUCTION, "30_PLUS", 10, 0),
         ],
+        # The same groups by sector: J15 is on 11's (national) list, 84 has none.
+        "prescriptions_secteurs_avenir": [
+            (MONTH, "11", IDF, "SI_PE", "QUALIFIANTE", "SOIN", "Soin", "MOINS_26", 10, 0),
+            (MONTH, "84", ARA, "SI_PE", "QUALIFIANTE", "HORS_LISTE", None, "30_PLUS", 10, 0),
+        ],
+        "int_secteurs_listes": [("11", "*", "J15", "SOIN", "Soin")],
         "qualite_prescripteur": [
             (MONTH, "11", IDF, 10, 10, 1.0, 0, 0, "FIABLE"),
             (MONTH, "84", ARA, 10, filled_84, filled_84 / 10, 0, 0, flag_84),
@@ -206,6 +219,7 @@ def test_every_suite_is_a_blocking_check_on_its_dbt_asset():
         "gx_formation_non_renseignee": ("prescriptions_par_formation", True),
         "gx_prescriptions_mensuelles": ("prescriptions_mensuelles", True),
         "gx_prescriptions_par_formation": ("prescriptions_par_formation", True),
+        "gx_prescriptions_secteurs_avenir": ("prescriptions_secteurs_avenir", True),
         "gx_projection_otp": ("projection_otp", True),
         "gx_qualite_prescripteur": ("qualite_prescripteur", True),
         "gx_si_pe_prescripteur": ("fct_prescriptions", True),
@@ -219,7 +233,7 @@ def test_valid_month_passes_every_check_and_is_published(valid_run):
     assert result.success
     assert "publication" in materialized(result)
     checks = evaluations(result)
-    assert len(checks) == 10
+    assert len(checks) == 11
     # One ML-free month: the often-empty fields are measured, nothing fails.
     assert {name: check.passed for name, check in checks.items()} == dict.fromkeys(checks, True)
     fct = checks["gx_fct_prescriptions"]
@@ -231,7 +245,7 @@ def test_valid_month_passes_every_check_and_is_published(valid_run):
     index = warehouse.parent / "gx/uncommitted/data_docs/local_site/index.html"
     assert index.is_file() and "quality_report" in materialized(result)
     pages = list((index.parent / "validations").glob(f"*/{MONTH}/*/*.html"))
-    assert len(pages) == 10
+    assert len(pages) == 11
 
 
 def test_blocking_failure_holds_back_the_publication(tmp_path):
@@ -286,7 +300,7 @@ def test_a_run_over_a_range_of_months_validates_the_range_at_once(tmp_path):
         raise_on_error=False,
     )
     checks = evaluations(result)
-    assert len(checks) == 10
+    assert len(checks) == 11
     fct = checks["gx_fct_prescriptions"]
     assert fct.passed and metadata(fct, "mois") == "2021-02..2021-03"
     assert metadata(fct, "lignes") == 20
@@ -363,6 +377,10 @@ def test_unfilled_training_type_warns_and_the_month_is_published(tmp_path):
     tables["prescriptions_par_formation"][1:] = [
         (MONTH, "84", ARA, "SI_PE", "QUALIFIANTE", "F", CONSTRUCTION, "30_PLUS", 7, 0),
         (MONTH, "84", ARA, "SI_PE", "NON_RENSEIGNE", "F", CONSTRUCTION, "30_PLUS", 3, 0),
+    ]
+    tables["prescriptions_secteurs_avenir"][1:] = [
+        (MONTH, "84", ARA, "SI_PE", "QUALIFIANTE", "HORS_LISTE", None, "30_PLUS", 7, 0),
+        (MONTH, "84", ARA, "SI_PE", "NON_RENSEIGNE", "HORS_LISTE", None, "30_PLUS", 3, 0),
     ]
     result = materialize(tmp_path / "otp.duckdb", tables)
     assert result.success

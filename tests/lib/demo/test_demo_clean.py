@@ -36,7 +36,7 @@ def test_every_file_is_plain_utf8_one_delivery_a_month(clean):
     names = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     assert names == sorted(
         [f"si_pe/ais_{m}.csv" for m in MONTHS] + [f"imilo/imilo_{m}.csv" for m in MONTHS]
-        + ["objectifs/objectifs_otp.csv"]
+        + ["objectifs/objectifs_otp.csv", "objectifs/secteurs_avenir.csv"]
     )  # fmt: skip
     for name in names:
         data = (out / name).read_bytes()

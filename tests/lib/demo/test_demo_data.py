@@ -22,6 +22,7 @@ from otp_pipeline.lib.demo.population import (
     IMILO_PER_MONTH,
     monthly_volume,
 )
+from otp_pipeline.lib.ingestion.sectors import read_sectors
 from otp_pipeline.lib.settings import (
     AGE_MAX,
     AGE_MIN,
@@ -40,6 +41,7 @@ from otp_pipeline.lib.settings import (
     STATUTS,
     TYPES_PRESCRIPTEUR,
 )
+from otp_pipeline.lib.warehouse import region_codes, rome_domain_codes
 
 MONTHS = ["2021-01", "2021-02", "2021-03"]
 FILE_NAME = re.compile(r"^(ais|imilo)_(\d{4}-(0[1-9]|1[0-2]))(_r([2-9]|[1-9][0-9]+))?\.csv(\.gz)?$")
@@ -157,14 +159,27 @@ def test_files_are_named_as_the_contract_says(demo):
     names = sorted(p.name for folder in ("si_pe", "imilo") for p in (out / folder).iterdir())
     assert all(FILE_NAME.match(name) for name in names), names
     assert sorted(f["file"].split("/")[1] for f in summary["files"]) == names
-    assert [p.name for p in (out / "objectifs").iterdir()] == ["objectifs_otp.csv"]
+    assert sorted(p.name for p in (out / "objectifs").iterdir()) == [
+        "objectifs_otp.csv", "secteurs_avenir.csv"]  # fmt: skip
+
+
+def test_the_sectors_file_is_valid_and_gives_three_regions_their_own_list(demo):
+    """Contract §9: the demo's file reads without a structural error; a national list and
+    three regions with their own, nested prefixes included (H29 < H2913 in 32)."""
+    out, summary = demo
+    sectors = read_sectors(out / "objectifs" / "secteurs_avenir.csv", region_codes(),
+                           rome_domain_codes())  # fmt: skip
+    assert summary["sectors"] == {"file": "objectifs/secteurs_avenir.csv",
+                                  "rows": len(sectors.rows)}  # fmt: skip
+    assert sectors.prefixes_per_list() == {"*": 8, "32": 4, "53": 4, "84": 3}
 
 
 def test_same_seed_writes_the_same_bytes(tmp_path):
     first = generate_landing(tmp_path / "a", MONTHS[:2], scale=0.01, seed=3)
     generate_landing(tmp_path / "b", MONTHS[:2], scale=0.01, seed=3)
     generate_landing(tmp_path / "c", MONTHS[:2], scale=0.01, seed=4)
-    names = [f["file"] for f in first["files"]] + ["objectifs/objectifs_otp.csv"]
+    names = [f["file"] for f in first["files"]] + [
+        "objectifs/objectifs_otp.csv", "objectifs/secteurs_avenir.csv"]  # fmt: skip
     for name in names:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     assert (tmp_path / "a" / names[0]).read_bytes() != (tmp_path / "c" / names[0]).read_bytes()

@@ -73,6 +73,25 @@ insert into main.prescriptions_par_formation values
      'Construction, Bâtiment et Travaux publics', '26_29', 2, 0),
     ('2021-02', '11', 'Île-de-France', 'IMILO', 'AUTRE', 'N', 'Transport et Logistique',
      'MOINS_26', 9, 9);
+create table main.prescriptions_secteurs_avenir (
+    mois varchar, code_region varchar, libelle_region varchar, source varchar,
+    type_formation varchar, code_secteur varchar, libelle_secteur varchar,
+    tranche_age varchar, nb_prescriptions hugeint, nb_entrees hugeint
+);
+-- Per mois, code_region, source, type_formation, tranche_age: the sums of
+-- prescriptions_par_formation (§9).
+insert into main.prescriptions_secteurs_avenir values
+    ('2021-03', '84', 'Auvergne-Rhône-Alpes', 'SI_PE', 'QUALIFIANTE', 'SOIN', 'Santé et soin',
+     'MOINS_26', 2, 1),
+    ('2021-03', '84', 'Auvergne-Rhône-Alpes', 'SI_PE', 'QUALIFIANTE', 'HORS_LISTE', null,
+     'MOINS_26', 1, 0),
+    ('2021-03', '11', 'Île-de-France', 'IMILO', 'QUALIFIANTE', 'SOIN', 'Santé et soin',
+     'MOINS_26', 3, 2),
+    ('2021-03', '84', 'Auvergne-Rhône-Alpes', 'SI_PE', 'NON_RENSEIGNE', 'NON_RENSEIGNE', null,
+     'MOINS_26', 1, 0),
+    ('2021-03', '11', 'Île-de-France', 'SI_PE', 'PRE_QUALIFIANTE', 'HORS_LISTE', null, '26_29',
+     2, 0),
+    ('2021-02', '11', 'Île-de-France', 'IMILO', 'AUTRE', 'HORS_LISTE', null, 'MOINS_26', 9, 9);
 create table main.projection_otp (
     mois varchar, code_region varchar, libelle_region varchar, indicateur varchar,
     periode_debut varchar, periode_fin varchar, objectif bigint, realise_cumule bigint,
@@ -157,6 +176,21 @@ def test_steering_tables_follow_the_csv_rules_of_section_7(marts, tmp_path):
     ).encode()
 
 
+def test_sectors_table_follows_the_csv_rules_of_section_7(marts, tmp_path):
+    """Contract §9: same formats and sort rule (code_secteur by code point, HORS_LISTE <
+    NON_RENSEIGNE < SOIN), a null label as an empty field."""
+    folder = _publish(marts, tmp_path / "published").folder
+    assert (folder / "prescriptions_secteurs_avenir.csv").read_bytes() == (
+        "mois;code_region;libelle_region;source;type_formation;code_secteur;libelle_secteur;"
+        "tranche_age;nb_prescriptions;nb_entrees\n"
+        "2021-03;11;Île-de-France;IMILO;QUALIFIANTE;SOIN;Santé et soin;MOINS_26;3;2\n"
+        "2021-03;11;Île-de-France;SI_PE;PRE_QUALIFIANTE;HORS_LISTE;;26_29;2;0\n"
+        "2021-03;84;Auvergne-Rhône-Alpes;SI_PE;NON_RENSEIGNE;NON_RENSEIGNE;;MOINS_26;1;0\n"
+        "2021-03;84;Auvergne-Rhône-Alpes;SI_PE;QUALIFIANTE;HORS_LISTE;;MOINS_26;1;0\n"
+        "2021-03;84;Auvergne-Rhône-Alpes;SI_PE;QUALIFIANTE;SOIN;Santé et soin;MOINS_26;2;1\n"
+    ).encode()
+
+
 def test_csv_rows_sorted_by_every_grain_column(marts, tmp_path):
     folder = _publish(marts, tmp_path / "published").folder
     lines = (folder / "prescriptions_mensuelles.csv").read_text(encoding="utf-8").splitlines()
@@ -215,6 +249,7 @@ def test_table_without_rows_is_written_with_header_and_schema(marts, tmp_path):
         "qualite_prescripteur": 1,
         "prescriptions_par_formation": 1,
         "projection_otp": 0,
+        "prescriptions_secteurs_avenir": 1,
     }
 
 
@@ -232,6 +267,7 @@ def test_manifest_is_the_given_dict_plus_produced_at_utc_and_row_counts(marts, t
             "qualite_prescripteur": 4,
             "prescriptions_par_formation": 4,
             "projection_otp": 2,
+            "prescriptions_secteurs_avenir": 5,
         },
     }
     assert "produced_at" not in given  # the caller's dict is left alone

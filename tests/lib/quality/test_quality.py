@@ -71,6 +71,16 @@ PRESCRIPTIONS_PAR_FORMATION = """create table main.prescriptions_par_formation (
     mois varchar, code_region varchar, libelle_region varchar, source varchar,
     type_formation varchar, domaine_professionnel varchar, libelle_domaine varchar,
     tranche_age varchar, nb_prescriptions bigint, nb_entrees bigint)"""
+PRESCRIPTIONS_SECTEURS_AVENIR = """create table main.prescriptions_secteurs_avenir (
+    mois varchar, code_region varchar, libelle_region varchar, source varchar,
+    type_formation varchar, code_secteur varchar, libelle_secteur varchar,
+    tranche_age varchar, nb_prescriptions bigint, nb_entrees bigint)"""
+# The lists of the run as dbt's view int_secteurs_listes gives them: region 11 on the
+# national list (J15 SOIN), 84 on its own (H INDUSTRIE), 93 without a list.
+INT_SECTEURS_LISTES = """create table main.int_secteurs_listes as
+    select * from (values ('11', '*', 'J15', 'SOIN', 'Soin'),
+                          ('84', '84', 'H', 'INDUSTRIE', 'Industrie'))
+    as listes (code_region, liste, prefixe_rome, code_secteur, libelle_secteur)"""
 PROJECTION_OTP = """create table main.projection_otp (
     mois varchar, code_region varchar, libelle_region varchar, indicateur varchar,
     periode_debut varchar, periode_fin varchar, objectif bigint, realise_cumule bigint,
@@ -184,6 +194,20 @@ PRESCRIPTIONS_PAR_FORMATION_ROWS = [
     (MONTH, "93", PACA, "IMILO", "QUALIFIANTE", "K", DOMAINES["K"], "MOINS_26", 2, 1),
     (MONTH, "93", PACA, "IMILO", "NON_RENSEIGNE", "K", DOMAINES["K"], "26_29", 1, 0),
 ]
+# prescriptions_par_formation's groups (mois, region, source, type, age band) split by
+# sector (contract §9).
+PRESCRIPTIONS_SECTEURS_AVENIR_ROWS = [
+    (MONTH, "11", IDF, "SI_PE", "QUALIFIANTE", "SOIN", "Soin", "MOINS_26", 20, 2),
+    (MONTH, "11", IDF, "SI_PE", "QUALIFIANTE", "HORS_LISTE", None, "MOINS_26", 4, 0),
+    (MONTH, "11", IDF, "SI_PE", "PRE_QUALIFIANTE", "HORS_LISTE", None, "MOINS_26", 3, 0),
+    (MONTH, "11", IDF, "SI_PE", "NON_RENSEIGNE", "HORS_LISTE", None, "MOINS_26", 2, 0),
+    (MONTH, "11", IDF, "SI_PE", "AUTRE", "NON_RENSEIGNE", None, "MOINS_26", 1, 0),
+    (MONTH, "84", ARA, "SI_PE", "QUALIFIANTE", "INDUSTRIE", "Industrie", "30_PLUS", 20, 0),
+    (MONTH, "84", ARA, "SI_PE", "PRE_QUALIFIANTE", "HORS_LISTE", None, "30_PLUS", 6, 0),
+    (MONTH, "84", ARA, "SI_PE", "NON_RENSEIGNE", "NON_RENSEIGNE", None, "30_PLUS", 4, 0),
+    (MONTH, "93", PACA, "IMILO", "QUALIFIANTE", "HORS_LISTE", None, "MOINS_26", 2, 1),
+    (MONTH, "93", PACA, "IMILO", "NON_RENSEIGNE", "HORS_LISTE", None, "26_29", 1, 0),
+]
 QUALITE_PRESCRIPTEUR_ROWS = [
     (MONTH, "11", IDF, 30, 27, 27 / 30, 0, 0, "FIABLE"),
     (MONTH, "84", ARA, 30, 26, 26 / 30, 0, 0, "A_EXAMINER"),
@@ -256,7 +280,8 @@ def build_warehouse(path, prescriptions=None):
     path.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(path)) as con:
         for ddl in (FCT_PRESCRIPTIONS, FCT_ENTREES, PRESCRIPTIONS_MENSUELLES, SUIVI_OTP,
-                    QUALITE_PRESCRIPTEUR, PRESCRIPTIONS_PAR_FORMATION, PROJECTION_OTP):  # fmt: skip
+                    QUALITE_PRESCRIPTEUR, PRESCRIPTIONS_PAR_FORMATION, PROJECTION_OTP,
+                    PRESCRIPTIONS_SECTEURS_AVENIR, INT_SECTEURS_LISTES):  # fmt: skip
             con.execute(ddl)
         _insert(con, "fct_prescriptions", prescriptions)
         _insert(con, "fct_entrees", entries(prescriptions))
@@ -270,6 +295,8 @@ def build_warehouse(path, prescriptions=None):
                         "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", PRESCRIPTIONS_PAR_FORMATION_ROWS)  # fmt: skip
         con.executemany("insert into main.projection_otp values "
                         "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", PROJECTION_ROWS)  # fmt: skip
+        con.executemany("insert into main.prescriptions_secteurs_avenir values "
+                        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", PRESCRIPTIONS_SECTEURS_AVENIR_ROWS)  # fmt: skip
         create_rome_seed(con)
     return path
 
@@ -307,6 +334,7 @@ def test_every_suite_file_loads_and_names_its_asset():
         "formation_non_renseignee": "prescriptions_par_formation",
         "prescriptions_mensuelles": "prescriptions_mensuelles",
         "prescriptions_par_formation": "prescriptions_par_formation",
+        "prescriptions_secteurs_avenir": "prescriptions_secteurs_avenir",
         "projection_otp": "projection_otp",
         "qualite_prescripteur": "qualite_prescripteur",
         "si_pe_prescripteur": "fct_prescriptions",
@@ -333,6 +361,7 @@ def test_valid_month_passes_every_blocking_suite(built):
         "formation_non_renseignee": ["type_formation_renseigne"],  # warning: region 93
         "prescriptions_mensuelles": [],
         "prescriptions_par_formation": [],
+        "prescriptions_secteurs_avenir": [],
         "projection_otp": [],
         "qualite_prescripteur": [],
         "si_pe_prescripteur": ["remplissage_prescripteur"],  # warning: region 84
@@ -508,6 +537,7 @@ def test_month_summary_for_the_manifest_is_json_with_aggregates_only(built):
         ("gx_formation_non_renseignee", "warning", False),
         ("gx_prescriptions_mensuelles", "blocking", True),
         ("gx_prescriptions_par_formation", "blocking", True),
+        ("gx_prescriptions_secteurs_avenir", "blocking", True),
         ("gx_projection_otp", "blocking", True),
         ("gx_qualite_prescripteur", "blocking", True),
         ("gx_si_pe_prescripteur", "warning", False),
@@ -716,6 +746,8 @@ def test_compact_frames_give_the_results_of_plain_frames(warehouse):
     build_warehouse(warehouse, rows)
     execute(warehouse, "update main.prescriptions_mensuelles set nb_prescriptions = 28 "
                        "where code_region = '11' and reseau_prescripteur = 'PE'")  # fmt: skip
+    execute(warehouse, "update main.prescriptions_secteurs_avenir set libelle_secteur = 'soin' "
+                       "where code_secteur = 'SOIN'")  # fmt: skip
     # 52 * 12 >= 120 * 3: EN_BONNE_VOIE, not A_RISQUE (a pair of categoricals that differs).
     execute(warehouse, "update main.projection_otp set statut = 'A_RISQUE' "
                        "where mois = ? and indicateur = 'PRESCRIPTIONS_PE_MOINS_30'", [MONTH])  # fmt: skip

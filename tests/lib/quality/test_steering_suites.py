@@ -313,3 +313,62 @@ def test_formation_row_with_a_wrong_code_or_label_is_blocking(built, edit, expec
                    "where domaine_professionnel = 'J'")  # fmt: skip
     result = validate_suite(built, "prescriptions_par_formation", MONTH)
     assert result.blocking_failed and expectation in failed_names(result, "blocking")
+
+
+# prescriptions_secteurs_avenir (contract §9): its group sums equal
+# prescriptions_par_formation's, and it names only the sectors of the region's list.
+
+
+def test_valid_month_passes_the_sectors_suite(built):
+    result = validate_suite(built, "prescriptions_secteurs_avenir", MONTH)
+    assert result.success and result.row_count == 10
+    # 20 + 4 + 3 + 2 + 1 + 20 + 6 + 4 + 2 + 1, as prescriptions_par_formation's 63; entries 3.
+    assert result.figures == {"nb_prescriptions": 63, "nb_entrees": 3}
+
+
+def test_sectors_sum_off_by_one_is_blocking(built):
+    execute(built, "update main.prescriptions_secteurs_avenir set nb_prescriptions = 5 "
+                   "where code_region = '11' and code_secteur = 'HORS_LISTE' "
+                   "and type_formation = 'QUALIFIANTE'")  # fmt: skip
+    result = validate_suite(built, "prescriptions_secteurs_avenir", MONTH)
+    assert failed_names(result, "blocking") == [
+        "prescriptions_egales_a_prescriptions_par_formation"
+    ]
+    [failure] = result.failures()
+    assert failure.unexpected_count == 2  # the group (11, SI_PE, QUALIFIANTE, MOINS_26): 2 rows
+
+
+def test_a_missing_group_fails_the_full_join(built):
+    execute(built, "delete from main.prescriptions_secteurs_avenir where code_region = '93' "
+                   "and tranche_age = '26_29'")  # fmt: skip
+    result = validate_suite(built, "prescriptions_secteurs_avenir", MONTH)
+    # The group (93, IMILO, NON_RENSEIGNE, 26_29) is on prescriptions_par_formation's side
+    # only: 1 prescription against 0; its entries are 0 on both sides.
+    assert failed_names(result, "blocking") == [
+        "prescriptions_egales_a_prescriptions_par_formation"
+    ]
+    [failure] = result.failures()
+    assert failure.unexpected_count == 1
+
+
+@pytest.mark.parametrize(
+    "update",
+    [
+        # 93 has no list: none of its sectors can be named.
+        "set code_secteur = 'SOIN', libelle_secteur = 'Soin' where code_region = '93' "
+        "and tranche_age = 'MOINS_26'",
+        # 84's own list replaces the national one: SOIN is not 84's.
+        "set code_secteur = 'SOIN', libelle_secteur = 'Soin' where code_region = '84' "
+        "and code_secteur = 'INDUSTRIE'",
+        # The label is the file's, exactly.
+        "set libelle_secteur = 'soin' where code_secteur = 'SOIN'",
+        # HORS_LISTE has no label.
+        "set libelle_secteur = 'Hors liste' where code_region = '93' and tranche_age = '26_29'",
+    ],
+)
+def test_a_sector_outside_the_regions_list_is_blocking(built, update):
+    execute(built, f"update main.prescriptions_secteurs_avenir {update}")
+    result = validate_suite(built, "prescriptions_secteurs_avenir", MONTH)
+    assert failed_names(result, "blocking") == ["secteur_de_la_liste_de_la_region"]
+    [failure] = result.failures()
+    assert failure.unexpected_count == 1

@@ -30,6 +30,7 @@ from otp_pipeline.lib.publication.report.markup import (
 )
 from otp_pipeline.lib.publication.report.projection import STYLE as STATUT_STYLE
 from otp_pipeline.lib.publication.report.projection import projection_section
+from otp_pipeline.lib.publication.report.sectors import sectors_section
 from otp_pipeline.lib.thresholds import load_thresholds
 
 MOIS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
@@ -66,7 +67,7 @@ def render_report(
     month: str, tables: dict[str, pa.Table], manifest: dict, earlier_suivi: Iterable[Path] = ()
 ) -> str:
     """The report of one month as HTML: national totals, objectives by region, their pace,
-    training types and occupations, fill rates.
+    training types and occupations, sectors of the future, fill rates.
 
     `earlier_suivi`: published `suivi_otp.parquet` of earlier months, for the national
     progression chart (optional).
@@ -86,6 +87,13 @@ def render_report(
         _regions(suivi),
         projection_section(tables["projection_otp"].to_pylist()),
         formation_section(tables["prescriptions_par_formation"].to_pylist()),
+        sectors_section(
+            month,
+            tables["prescriptions_secteurs_avenir"].to_pylist(),
+            manifest,
+            suivi,
+            [Path(path).parent for path in earlier_suivi],
+        ),
         _quality(qualite, float(threshold)),
         "</body>\n</html>\n",
     ]
@@ -118,7 +126,7 @@ def _meta(manifest: dict, threshold: float) -> str:
         f" · seuil de remplissage du prescripteur : {fr_pct(threshold, 0)}{checks_text}.<br>"
         "Chiffres agrégés par région, issus des tables publiées du même dossier "
         "(prescriptions_mensuelles, suivi_otp, qualite_prescripteur, projection_otp, "
-        "prescriptions_par_formation) ; "
+        "prescriptions_par_formation, prescriptions_secteurs_avenir) ; "
         "aucune donnée individuelle.</p>"
     )
 

@@ -122,8 +122,12 @@ def types_chart(groups: list[tuple[str, dict[str, int]]], title: str) -> str:
     return document(width, height, title, "types", parts)
 
 
-def domains_chart(domains: list[str], shares: dict[str, list[float | None]], title: str) -> str:
-    """Per ROME grand domaine, the share of each source's prescriptions, side by side."""
+def domains_chart(
+    domains: list[str], shares: dict[str, list[float | None]], title: str,
+    prefix: str = "domaines",
+) -> str:  # fmt: skip
+    """Per ROME grand domaine (or any other label), the share of each source's
+    prescriptions, side by side; `prefix` names the chart (`graphique-<prefix>`)."""
     width, height = 792.0, 72 * (0.8 + 0.42 * len(domains))
     thickness = 0.8 / max(1, len(shares))
     top = max([0.1, *(value or 0 for values in shares.values() for value in values)])
@@ -144,4 +148,4 @@ def domains_chart(domains: list[str], shares: dict[str, list[float | None]], tit
     parts += axes.ylabels(range(len(domains) - 1, -1, -1), names, 8)
     ticks = nice_ticks(axes.xmax)
     parts += axes.xticks(ticks, [fr_pct(tick, 0) for tick in ticks], 8)
-    return document(width, height, title, "domaines", parts)
+    return document(width, height, title, prefix, parts)

@@ -55,6 +55,11 @@ create table main.prescriptions_par_formation (
     type_formation varchar, domaine_professionnel varchar, libelle_domaine varchar,
     tranche_age varchar, nb_prescriptions hugeint, nb_entrees hugeint
 );
+create table main.prescriptions_secteurs_avenir (
+    mois varchar, code_region varchar, libelle_region varchar, source varchar,
+    type_formation varchar, code_secteur varchar, libelle_secteur varchar,
+    tranche_age varchar, nb_prescriptions hugeint, nb_entrees hugeint
+);
 create table main.projection_otp (
     mois varchar, code_region varchar, libelle_region varchar, indicateur varchar,
     periode_debut varchar, periode_fin varchar, objectif bigint, realise_cumule bigint,
