@@ -118,3 +118,27 @@ def region_codes() -> frozenset[str]:
 def rome_domain_codes() -> frozenset[str]:
     """Every `code` of the shipped ROME referential: the 14 grands domaines, `A` to `N`."""
     return _referential_codes("ref_rome_domaines.csv", "code", delimiter=";")
+
+
+# The raw tables ingestion replaces whole at every run, and the statements that do it.
+WHOLE_FILE_TABLES = {
+    name: (f"delete from {name}", f"insert into {name} by name select * from replacement_rows")
+    for name in ("raw.objectifs_otp", "raw.secteurs_avenir")
+}
+
+
+def replace_table(con: duckdb.DuckDBPyConnection, name: str, rows: pa.Table) -> None:
+    """Replace every row of `name` (one of WHOLE_FILE_TABLES) with `rows`, matched by
+    column name, in one transaction: a failure leaves the table as it was."""
+    delete, insert = WHOLE_FILE_TABLES[name]
+    con.register("replacement_rows", rows)
+    con.execute("begin transaction")
+    try:
+        con.execute(delete)
+        con.execute(insert)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    finally:
+        con.unregister("replacement_rows")

@@ -15,6 +15,7 @@ from otp_pipeline.lib.ingestion.decoding import inspect_file, open_text
 from otp_pipeline.lib.ingestion.reader import header_positions
 from otp_pipeline.lib.months import MONTH_PATTERN, month_index
 from otp_pipeline.lib.settings import OBJECTIVES_COLUMNS
+from otp_pipeline.lib.warehouse import replace_table
 
 NUMBER_COLUMNS = OBJECTIVES_COLUMNS[3:]
 WHOLE_NUMBER = re.compile(r"^[0-9]+$")
@@ -117,17 +118,7 @@ def load_objectives(
             "loaded_at": pa.array([now] * len(rows), pa.timestamp("us")),
         }
     )
-    con.register("objective_rows", table)
-    con.execute("begin transaction")
-    try:
-        con.execute("delete from raw.objectifs_otp")
-        con.execute("insert into raw.objectifs_otp by name select * from objective_rows")
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
-    finally:
-        con.unregister("objective_rows")
+    replace_table(con, "raw.objectifs_otp", table)
     return ObjectivesReport(
         path.name, rows[0]["sha256"], len(rows), len({row["code_region"] for row in rows})
     )

@@ -15,6 +15,7 @@ from otp_pipeline.lib.errors import StructuralError
 from otp_pipeline.lib.ingestion.codes import simple_upper
 from otp_pipeline.lib.ingestion.decoding import inspect_file, open_text
 from otp_pipeline.lib.ingestion.reader import _is_blank, header_positions
+from otp_pipeline.lib.warehouse import replace_table
 
 SECTORS_COLUMNS = ("code_region", "code_secteur", "libelle_secteur", "prefixe_rome")
 NATIONAL = "*"
@@ -142,23 +143,16 @@ def load_sectors(con: duckdb.DuckDBPyConnection, sectors: SectorsFile | None) ->
     transaction."""
     rows = sectors.rows if sectors else ()
     now = datetime.now(UTC).replace(tzinfo=None)
+    text = {
+        **{column: [getattr(row, column) for row in rows] for column in SECTORS_COLUMNS},
+        "source_file": [sectors.name for _ in rows],
+        "sha256": [sectors.sha256 for _ in rows],
+    }
     table = pa.table(
         {
-            **{column: [getattr(row, column) for row in rows] for column in SECTORS_COLUMNS},
+            **{name: pa.array(values, pa.string()) for name, values in text.items()},
             "line_number": pa.array([row.line for row in rows], pa.int64()),
-            "source_file": [sectors.name] * len(rows) if sectors else pa.array([], pa.string()),
-            "sha256": [sectors.sha256] * len(rows) if sectors else pa.array([], pa.string()),
             "loaded_at": pa.array([now] * len(rows), pa.timestamp("us")),
         }
     )
-    con.register("sector_rows", table)
-    con.execute("begin transaction")
-    try:
-        con.execute("delete from raw.secteurs_avenir")
-        con.execute("insert into raw.secteurs_avenir by name select * from sector_rows")
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
-    finally:
-        con.unregister("sector_rows")
+    replace_table(con, "raw.secteurs_avenir", table)
