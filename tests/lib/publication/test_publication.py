@@ -225,6 +225,7 @@ def test_manifest_is_the_given_dict_plus_produced_at_utc_and_row_counts(marts, t
                          now=datetime(2021, 4, 15, 14, 0, 0, 999, tzinfo=paris))  # fmt: skip
     assert _manifest(published.folder) == {
         **given,
+        "changes": None,  # a first publication replaces nothing
         "produced_at": "2021-04-15T12:00:00Z",
         "tables": {
             "prescriptions_mensuelles": 3,
@@ -236,7 +237,7 @@ def test_manifest_is_the_given_dict_plus_produced_at_utc_and_row_counts(marts, t
     }
     assert "produced_at" not in given  # the caller's dict is left alone
     assert sorted(p.name for p in published.folder.iterdir()) == sorted(
-        [*TABLE_FILES, "manifest.json", "rapport.html"]
+        [*TABLE_FILES, "datapackage.json", "manifest.json", "rapport.html"]
     )
 
 
@@ -251,7 +252,7 @@ def test_republish_keeps_previous_as_vintage_named_after_its_produced_at(marts, 
     assert _manifest(second.folder)["produced_at"] == "2021-04-16T08:30:00Z"
     assert ";3;5;" in (second.folder / "suivi_otp.csv").read_text(encoding="utf-8")
     assert sorted(p.name for p in second.folder.iterdir()) == sorted(
-        [*TABLE_FILES, "manifest.json", "rapport.html"]
+        [*TABLE_FILES, "datapackage.json", "manifest.json", "rapport.html"]
     )
     assert current_month_dirs(publish_dir) == [second.folder]
     assert _hidden_leftovers(publish_dir) == []
@@ -275,6 +276,13 @@ def test_same_data_published_twice_gives_identical_table_files(marts, tmp_path):
     assert {name: before[name] for name in TABLE_FILES} == {n: after[n] for n in TABLE_FILES}
     old_manifest, new_manifest = _manifest(second.vintage), _manifest(second.folder)
     assert old_manifest.pop("produced_at") != new_manifest.pop("produced_at")
+    # A rerun that changes nothing is still republished, with zero counts (contract §7).
+    assert old_manifest.pop("changes") is None
+    assert new_manifest.pop("changes") == {
+        "previous_produced_at": "2021-04-15T12:00:00Z",
+        "tables": {name: {"rows_added": 0, "rows_removed": 0, "rows_changed": 0}
+                   for name in TABLES},
+    }  # fmt: skip
     assert old_manifest == new_manifest
 
 
