@@ -102,7 +102,8 @@ def range_run(tmp_path_factory):
             tags={RANGE_START: MONTHS[0], RANGE_END: MONTHS[-1]}, instance=instance,
             resources={"otp": _settings(root)}, raise_on_error=False,
         )  # fmt: skip
-        events = {(key, m): _events(instance, key, m) for key in ASSETS for m in MONTHS}
+        keys = (*ASSETS, *(dg.AssetKey([model]) for model in DBT_ROWS))
+        events = {(key, m): _events(instance, key, m) for key in keys for m in MONTHS}
         runs = len(instance.get_run_records())
     return {"result": result, "root": root, "winners": winners, "events": events, "runs": runs}
 
@@ -196,6 +197,26 @@ ROWS = {
     "2021-03": {"prescriptions_mensuelles": 4, "suivi_otp": 6, "qualite_prescripteur": 2,
                 "prescriptions_par_formation": 4, "projection_otp": 6},
 }  # fmt: skip
+
+
+# The dbt tables, a fact's month being the month it counts in: fct_prescriptions, every
+# loaded row by its prescription month (si_pe 2 + imilo 1; 2 (B2 once) + 2; 19 + 1);
+# fct_entrees, A2's entry of January only; the marts, their rows above.
+DBT_ROWS = {
+    "fct_prescriptions": {"2021-01": 3, "2021-02": 4, "2021-03": 20},
+    "fct_entrees": {"2021-01": 1, "2021-02": 0, "2021-03": 0},
+    **{name: {month: ROWS[month][name] for month in MONTHS} for name in ROWS["2021-01"]},
+}
+
+
+@pytest.mark.parametrize("model", sorted(DBT_ROWS))
+def test_each_dbt_partition_holds_its_own_months_row_count(range_run, model):
+    """One materialization per month from the range run, each with its month's rows, not
+    the range's (dbt reports one result for the range)."""
+    for month in MONTHS:
+        [record] = range_run["events"][dg.AssetKey([model]), month]
+        assert record.run_id == range_run["result"].run_id
+        assert _metadata(record)["dagster/row_count"] == DBT_ROWS[model][month]
 
 
 @pytest.mark.parametrize("month", MONTHS)
