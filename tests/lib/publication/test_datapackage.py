@@ -9,19 +9,17 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
 import pyarrow.parquet as pq
 import pytest
 from frictionless import Package
+from published_marts import ENUMS, create_marts, publish
 
 from otp_pipeline.lib.publication.manifest import PersonalDataError, assert_no_personal_data
-from otp_pipeline.lib.publication.swap import publish_month
 from otp_pipeline.lib.publication.table_schema import table_schema
 from otp_pipeline.lib.publication.tables import TABLES
 
 MONTH = "2021-03"
 NOW = datetime(2021, 4, 15, 12, 0, 0, tzinfo=UTC)
-SQL_TYPES = {"string": "varchar", "int64": "bigint", "double": "double"}
 # A few rows of March in each table (nulls where the contract allows them), one of February.
 ROWS = """
 insert into main.prescriptions_mensuelles values
@@ -55,15 +53,8 @@ MANIFEST = {
 def published(tmp_path_factory) -> Path:
     """March published from marts of every table of TABLES (the lead's sixth table empty)."""
     root = tmp_path_factory.mktemp("datapackage")
-    warehouse = root / "otp.duckdb"
-    with duckdb.connect(str(warehouse)) as con:
-        for table in TABLES.values():
-            columns = ", ".join(f"{name} {SQL_TYPES[kind]}" for name, kind in table.columns)
-            con.execute(f"create table main.{table.name} ({columns})")
-        con.execute(ROWS)
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        enums = {"secteurs_avenir": ["NUMERIQUE"]}
-        return publish_month(con, MONTH, root / "published", MANIFEST, NOW, enums).folder
+    warehouse = create_marts(root / "otp.duckdb", ROWS)
+    return publish(warehouse, MONTH, root / "published", MANIFEST, NOW).folder
 
 
 def _package(folder: Path) -> dict:
@@ -97,7 +88,7 @@ def test_one_resource_per_table_and_format_with_its_size_hash_and_schema(publish
         data = (published / resource["path"]).read_bytes()
         assert resource["hash"] == "sha256:" + hashlib.sha256(data).hexdigest()
         table = TABLES[resource["name"].rsplit("-", 1)[0]]
-        assert resource["schema"] == table_schema(table, {"secteurs_avenir": ["NUMERIQUE"]})
+        assert resource["schema"] == table_schema(table, ENUMS)
         if resource["format"] == "csv":
             assert resource["bytes"] == len(data)
             assert resource["dialect"] == {"delimiter": ";", "header": True}

@@ -72,7 +72,9 @@ def changed_inputs(before: dict, after: dict) -> list[str]:
     for key, name in SINGLE_INPUTS:
         was, now = before.get(key), after.get(key)
         if _sha(was) != _sha(now):
-            lines.append(f"{name} : {_file(was)} → {_file(now)}")
+            same = was and now and was["file"] == now["file"]
+            change = f"{now['file']} (contenu modifié)" if same else f"{_file(was)} → {_file(now)}"
+            lines.append(f"{name} : {change}")
     return lines
 
 
