@@ -11,6 +11,7 @@ import hashlib
 import dagster as dg
 import pytest
 from feeds import IMILO_HEADER, OBJECTIVES_HEADER, SI_PE_HEADER, ais_row, imilo_row, write_file
+from frictionless_check import validation_errors
 
 from otp_pipeline.definitions import defs
 from otp_pipeline.defs.ingestion.assets import imilo, objectifs_otp, si_pe
@@ -266,3 +267,8 @@ def test_a_monthly_run_has_one_materialization_with_the_month_alone(tmp_path):
     )  # fmt: skip
     assert metadata["earlier_months_loaded"] == ["2021-01 (ais_2021-01.csv)"]
     assert not [name for name in metadata if name.startswith("range_")]
+
+
+@pytest.mark.parametrize("month", MONTHS)
+def test_frictionless_validates_each_month_of_the_range_run(range_run, month):
+    assert validation_errors(range_run["root"] / "published" / month) == []
