@@ -44,7 +44,7 @@ RUN_TIMEOUT = 600.0
 FIRST_MART_BUILT = "OK created sql incremental model main.prescriptions_mensuelles"
 MONTH_FILES = sorted(
     [f"{name}{suffix}" for name in TABLES for suffix in (".csv", ".parquet")]
-    + ["manifest.json", "rapport.html"]
+    + ["datapackage.json", "manifest.json", "rapport.html"]
 )
 
 # Preamble: the AIS load stops for good inside its transaction, once the month's rows and
