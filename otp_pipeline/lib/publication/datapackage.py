@@ -33,21 +33,7 @@ def write_datapackage(
     enums: Mapping[str, Sequence[str]] | None = None,
     models_dir: Path = MARTS_DIR,
 ) -> Path:
-    """Write `datapackage.json` describing the tables already written in `folder`."""
-    package = datapackage(folder, month, manifest, tables, enums, models_dir)
-    text = json.dumps(package, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    return write_durably(Path(folder) / DATAPACKAGE_NAME, text.encode("utf-8"))
-
-
-def datapackage(
-    folder: Path,
-    month: str,
-    manifest: dict,
-    tables: Iterable[Table],
-    enums: Mapping[str, Sequence[str]] | None = None,
-    models_dir: Path = MARTS_DIR,
-) -> dict:
-    """The Data Package descriptor of the month in `folder` (its files must be written)."""
+    """Write `datapackage.json` describing the month's files already written in `folder`."""
     resources = []
     for table in tables:
         schema = table_schema(table, enums, models_dir)
@@ -55,7 +41,7 @@ def datapackage(
         for fmt in ("csv", "parquet"):
             resources.append(_resource(Path(folder), table, fmt, schema, description))
     produced_at = manifest.get("produced_at")
-    return {
+    package = {
         "$schema": PROFILE,
         "name": f"otp-{month}",
         "title": f"Objectifs territoriaux partagés : tables publiées du mois {month}",
@@ -72,6 +58,8 @@ def datapackage(
         "sources": source_files(manifest),
         "resources": resources,
     }
+    text = json.dumps(package, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return write_durably(Path(folder) / DATAPACKAGE_NAME, text.encode("utf-8"))
 
 
 def source_files(manifest: dict) -> list[dict]:
