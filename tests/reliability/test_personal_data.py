@@ -130,6 +130,7 @@ SQL_FSTRING_WHITELIST = {
     "lib/ingestion/odd_values.py": 2,  # ODD_VALUE_RULES: fixed SQL per contract column; upper_sql(<constant column>)
     "lib/publication/tables.py": 1,  # _quote(<TABLES column>), fixed order clause
     "lib/operations/retention.py": 2,  # FEED_TABLES: two constant table names
+    "lib/transform/row_counts.py": 1,  # _quote(<a model's relation and month_column, dbt manifest>)
 }
 SQL_WORDS = re.compile(
     r"\b(select|insert\s+into|delete\s+from|update\s+\S+\s+set|drop\s+table"
