@@ -20,6 +20,7 @@ the dbt constraints, the GX value sets and `tables.TABLES`.
 
 import csv
 from collections.abc import Mapping, Sequence
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -33,6 +34,8 @@ FIELD_TYPES = {"varchar": "string", "bigint": "integer", "double": "number"}
 # The types tables.TABLES writes, as the same Table Schema types.
 ARROW_FIELD_TYPES = {"string": "string", "int64": "integer", "double": "number"}
 CONSTRAINT_KEYS = ("pattern", "minimum")
+# The C parser when PyYAML has it: a month's publication reads each yml several times.
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class SchemaError(ValueError):
@@ -42,9 +45,7 @@ class SchemaError(ValueError):
 def model(name: str, models_dir: Path = MARTS_DIR) -> dict:
     """The yml entry of the dbt model `name` (`models_dir/<name>.yml`)."""
     path = Path(models_dir) / f"{name}.yml"
-    with open(path, encoding="utf-8") as handle:
-        document = yaml.safe_load(handle) or {}
-    for entry in document.get("models") or []:
+    for entry in _yaml(path).get("models") or []:
         if entry.get("name") == name:
             return entry
     raise SchemaError(f"{path}: no model named {name}")
@@ -117,15 +118,14 @@ def seed_values(seed: str, column: str, seeds_dir: Path = REFERENTIAL_DIR) -> se
     delimiter = ","
     config_path = Path(seeds_dir) / f"{seed}.yml"
     if config_path.is_file():
-        document = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
-        for entry in document.get("seeds") or []:
+        for entry in _yaml(config_path).get("seeds") or []:
             if entry.get("name") == seed:
                 delimiter = (entry.get("config") or {}).get("delimiter", delimiter)
-    with open(Path(seeds_dir) / f"{seed}.csv", encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle, delimiter=delimiter)
-        if column not in (reader.fieldnames or []):
-            raise SchemaError(f"seed {seed} has no column {column}")
-        return {row[column] for row in reader}
+    path = Path(seeds_dir) / f"{seed}.csv"
+    columns = _seed_columns(path, delimiter, *_version(path))
+    if column not in columns:
+        raise SchemaError(f"seed {seed} has no column {column}")
+    return set(columns[column])
 
 
 def not_null(column: dict) -> bool:
@@ -147,3 +147,27 @@ def _field(column: dict, enums: Mapping[str, Sequence[str]]) -> dict:
     if constraints:
         field["constraints"] = constraints
     return field
+
+
+def _yaml(path: Path) -> dict:
+    """A yml file's document, parsed again only when the file changed."""
+    return _parsed_yaml(Path(path), *_version(path))
+
+
+def _version(path: Path) -> tuple[int, int]:
+    stat = Path(path).stat()
+    return stat.st_mtime_ns, stat.st_size
+
+
+@cache
+def _parsed_yaml(path: Path, mtime_ns: int, size: int) -> dict:
+    with open(path, encoding="utf-8") as handle:
+        return yaml.load(handle, Loader=YAML_LOADER) or {}  # a safe loader, C or Python
+
+
+@cache
+def _seed_columns(path: Path, delimiter: str, mtime_ns: int, size: int) -> dict[str, tuple]:
+    with open(path, encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle, delimiter=delimiter)
+        rows = list(reader)
+        return {name: tuple(row[name] for row in rows) for name in reader.fieldnames or []}
