@@ -6,6 +6,7 @@ import json
 
 import dagster as dg
 import pytest
+from frictionless_check import validation_errors
 from test_dbt_marts import COLUMNS, EXPECTED
 from test_pipeline_end_to_end import MONTHS, _typed, fixture_settings
 
@@ -64,3 +65,8 @@ def test_consecutive_months_make_one_span():
     assert spans(["2021-03", "2021-01", "2021-02", "2021-06", "2021-12", "2022-01"]) == [
         ("2021-01", "2021-03"), ("2021-06", "2021-06"), ("2021-12", "2022-01"),
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize("month", MONTHS)
+def test_frictionless_validates_each_month_of_the_backfill(backfill, month):
+    assert validation_errors(backfill["folder"] / month) == []

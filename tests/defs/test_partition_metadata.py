@@ -11,6 +11,7 @@ import hashlib
 import dagster as dg
 import pytest
 from feeds import IMILO_HEADER, OBJECTIVES_HEADER, SI_PE_HEADER, ais_row, imilo_row, write_file
+from frictionless_check import validation_errors
 
 from otp_pipeline.definitions import defs
 from otp_pipeline.defs.ingestion.assets import imilo, objectifs_otp, si_pe
@@ -102,7 +103,8 @@ def range_run(tmp_path_factory):
             tags={RANGE_START: MONTHS[0], RANGE_END: MONTHS[-1]}, instance=instance,
             resources={"otp": _settings(root)}, raise_on_error=False,
         )  # fmt: skip
-        events = {(key, m): _events(instance, key, m) for key in ASSETS for m in MONTHS}
+        keys = (*ASSETS, *(dg.AssetKey([model]) for model in DBT_ROWS))
+        events = {(key, m): _events(instance, key, m) for key in keys for m in MONTHS}
         runs = len(instance.get_run_records())
     return {"result": result, "root": root, "winners": winners, "events": events, "runs": runs}
 
@@ -202,6 +204,26 @@ ROWS = {
 }  # fmt: skip
 
 
+# The dbt tables, a fact's month being the month it counts in: fct_prescriptions, every
+# loaded row by its prescription month (si_pe 2 + imilo 1; 2 (B2 once) + 2; 19 + 1);
+# fct_entrees, A2's entry of January only; the marts, their rows above.
+DBT_ROWS = {
+    "fct_prescriptions": {"2021-01": 3, "2021-02": 4, "2021-03": 20},
+    "fct_entrees": {"2021-01": 1, "2021-02": 0, "2021-03": 0},
+    **{name: {month: ROWS[month][name] for month in MONTHS} for name in ROWS["2021-01"]},
+}
+
+
+@pytest.mark.parametrize("model", sorted(DBT_ROWS))
+def test_each_dbt_partition_holds_its_own_months_row_count(range_run, model):
+    """One materialization per month from the range run, each with its month's rows, not
+    the range's (dbt reports one result for the range)."""
+    for month in MONTHS:
+        [record] = range_run["events"][dg.AssetKey([model]), month]
+        assert record.run_id == range_run["result"].run_id
+        assert _metadata(record)["dagster/row_count"] == DBT_ROWS[model][month]
+
+
 @pytest.mark.parametrize("month", MONTHS)
 def test_publication_partition_holds_its_own_months_folder_and_rows(range_run, month):
     [record] = range_run["events"][PUBLICATION, month]
@@ -249,3 +271,8 @@ def test_a_monthly_run_has_one_materialization_with_the_month_alone(tmp_path):
     )  # fmt: skip
     assert metadata["earlier_months_loaded"] == ["2021-01 (ais_2021-01.csv)"]
     assert not [name for name in metadata if name.startswith("range_")]
+
+
+@pytest.mark.parametrize("month", MONTHS)
+def test_frictionless_validates_each_month_of_the_range_run(range_run, month):
+    assert validation_errors(range_run["root"] / "published" / month) == []

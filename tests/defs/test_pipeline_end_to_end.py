@@ -13,11 +13,13 @@ import dagster as dg
 import pyarrow.parquet as pq
 import pytest
 from feeds import IMILO_HEADER, OBJECTIVES_HEADER, SI_PE_HEADER, ais_row, imilo_row, write_file
+from frictionless_check import validated_resources, validation_errors
 from otp_fixture import IMILO_ROWS, OBJECTIFS_ROWS, SI_PE_ROWS, formation
 from test_dbt_marts import COLUMNS, EXPECTED
 
 from otp_pipeline.definitions import defs
 from otp_pipeline.defs.resources import OtpSettings
+from otp_pipeline.lib.publication.tables import TABLES
 
 MONTHS = ("2021-01", "2021-02", "2021-03")
 
@@ -127,3 +129,10 @@ def test_manifest_accounts_for_every_file_used(published):
     assert "prescriptions_secteurs_avenir" in manifest["tables"]
     assert manifest["secteurs_avenir"] is None
     assert manifest["controles_qualite"], "the run's checks are recorded"
+
+
+@pytest.mark.parametrize("month", MONTHS)
+def test_frictionless_validates_each_published_month_against_its_package(published, month):
+    folder, _ = published
+    assert validation_errors(folder / month) == []
+    assert validated_resources(folder / month) == 2 * len(TABLES)

@@ -18,6 +18,7 @@ import json
 import dagster as dg
 import pytest
 from feeds import IMILO_HEADER, OBJECTIVES_HEADER, SI_PE_HEADER, ais_row, imilo_row, write_file
+from frictionless_check import validation_errors
 
 from otp_pipeline.definitions import defs
 from otp_pipeline.defs.resources import OtpSettings
@@ -208,6 +209,25 @@ def test_manifest_names_the_file_and_the_unmatched_prefixes(monthly):
     assert march["tables"]["prescriptions_secteurs_avenir"] == len(MARCH)
     checks = {c["check"]: c["passed"] for c in march["controles_qualite"]}
     assert checks["gx_prescriptions_secteurs_avenir"] is True
+
+
+def test_the_sectors_codes_and_labels_are_the_table_schemas_enums(monthly):
+    """datapackage.json: code_secteur takes the file's codes plus HORS_LISTE and
+    NON_RENSEIGNE, libelle_secteur its labels; frictionless validates both months."""
+    folder = monthly["root"] / "published"
+    for month, codes, labels in (
+        ("2021-03", ["HORS_LISTE", "INDUSTRIE", "METALLURGIE", "NON_RENSEIGNE", "NUMERIQUE",
+                     "SOIN", "SOUDURE"],
+         ["Industrie", "Métallurgie", "Numérique", "Soin", "Soudure"]),
+        ("2021-04", ["HORS_LISTE", "NON_RENSEIGNE", "NUMERIQUE", "SOIN"], ["Numérique", "Soin"]),
+    ):  # fmt: skip
+        package = json.loads((folder / month / "datapackage.json").read_text(encoding="utf-8"))
+        [resource] = [r for r in package["resources"]
+                      if r["name"] == "prescriptions_secteurs_avenir-csv"]  # fmt: skip
+        fields = {f["name"]: f for f in resource["schema"]["fields"]}
+        assert fields["code_secteur"]["constraints"]["enum"] == codes
+        assert fields["libelle_secteur"]["constraints"]["enum"] == labels
+        assert validation_errors(folder / month) == []
 
 
 def test_partition_metadata_shows_the_file_and_its_lists(monthly):

@@ -44,7 +44,7 @@ RUN_TIMEOUT = 600.0
 FIRST_MART_BUILT = "OK created sql incremental model main.prescriptions_mensuelles"
 MONTH_FILES = sorted(
     [f"{name}{suffix}" for name in TABLES for suffix in (".csv", ".parquet")]
-    + ["manifest.json", "rapport.html"]
+    + ["datapackage.json", "manifest.json", "rapport.html"]
 )
 
 # Preamble: the AIS load stops for good inside its transaction, once the month's rows and
@@ -102,7 +102,8 @@ PUBLISH_AND_HANG = textwrap.dedent(
 
     publication.write_csv = write_csv_then_hang
     with connect(Path(warehouse)) as con:
-        publication.publish_month(con, month, Path(publish_dir), {"mois": month})
+        publication.publish_month(con, month, Path(publish_dir), {"mois": month},
+                                  enums={"secteurs_avenir": [], "libelles_secteurs_avenir": []})
     """
 )
 

@@ -16,6 +16,7 @@ from otp_pipeline.lib.months import months_between
 from otp_pipeline.lib.publication.manifest import (
     code_version,
     objectives_file,
+    sector_enums,
     sector_lists,
     sectors_file,
     source_files,
@@ -173,7 +174,7 @@ def _publish(con, month: str, otp: OtpSettings, checks: list[dict], threshold: f
         "listes_secteurs_avenir": sector_lists(con, month),
         "controles_qualite": checks,
     }
-    published = publish_month(con, month, otp.publish_path, manifest)
+    published = publish_month(con, month, otp.publish_path, manifest, enums=sector_enums(con))
     [(fill_rate, flagged)] = con.execute(
         """
         select sum(nb_prescripteur_renseigne) / nullif(sum(nb_prescriptions_si_pe), 0),

@@ -15,6 +15,7 @@ from otp_pipeline.defs.resources import OtpSettings
 from otp_pipeline.defs.transform.project import dbt_project
 from otp_pipeline.lib.thresholds import dbt_vars
 from otp_pipeline.lib.transform.dbt_build import DbtOutcome, dbt_events
+from otp_pipeline.lib.transform.row_counts import month_row_counts, monthly_relations
 from otp_pipeline.lib.warehouse import warehouse_lock
 
 
@@ -63,17 +64,58 @@ def otp_dbt_models(context: dg.AssetExecutionContext, otp: OtpSettings):
         *selection, *(["--indirect-selection", indirect] if indirect else []),
     ]  # fmt: skip
     outcome = DbtOutcome()
+    counted = _monthly_assets(context, manifest)
+    # From the first model counted by month on, events wait for dbt to let the warehouse go
+    # (in order: a multi-asset yields an asset after its dependencies).
+    held: list = []
     # The lock keeps another run's Python steps off the file while dbt writes to it.
     with warehouse_lock(otp.warehouse_path):
         for raw in dbt_events(args, otp.warehouse_path, target, outcome):
             event = DbtCoreCliEventMessage(raw_event=raw, event_history_metadata={})
-            yield from event.to_default_asset_events(
+            for asset_event in event.to_default_asset_events(
                 manifest=manifest, dagster_dbt_translator=translator, context=context,
                 target_path=target,
-            )  # fmt: skip
+            ):  # fmt: skip
+                if held or _output_key(context, asset_event) in counted:
+                    held.append(asset_event)
+                else:
+                    yield asset_event
+    _add_month_row_counts(context, otp, counted, held, first, last)
+    yield from held
     if not outcome.success:
         problems = "\n".join(outcome.errors[-20:]) or repr(outcome.exception)
         raise dg.Failure(
             description=f"dbt build of {first}..{last} failed:\n{problems}",
             metadata={"dbt_log": dg.MetadataValue.path(str(target / "dbt.log"))},
         )
+
+
+def _monthly_assets(context: dg.AssetExecutionContext, manifest: Mapping) -> dict:
+    """The assets of this run whose models name a `month_column`, with their relations."""
+    relations = monthly_relations(manifest)
+    selected = context.selected_asset_keys
+    by_key = {
+        translator.get_asset_key(manifest["nodes"][uid]): rel for uid, rel in relations.items()
+    }
+    return {key: relation for key, relation in by_key.items() if key in selected}
+
+
+def _output_key(context: dg.AssetExecutionContext, asset_event: object) -> dg.AssetKey | None:
+    if isinstance(asset_event, dg.Output):
+        return context.asset_key_for_output(asset_event.output_name)
+    return None
+
+
+def _add_month_row_counts(context, otp: OtpSettings, counted: dict, held: list, first, last):
+    """Each month's partition of each built model counted by month gets that month's rows
+    as `dagster/row_count` (a range run's one materialization would show the range's)."""
+    built = {key for event in held if (key := _output_key(context, event)) in counted}
+    if not built:
+        return
+    counts = month_row_counts(otp.warehouse_path, {key: counted[key] for key in built}, first, last)
+    for key, by_month in counts.items():
+        for month, rows in by_month.items():
+            context.add_asset_metadata(
+                {"dagster/row_count": dg.MetadataValue.int(rows)}, asset_key=key,
+                partition_key=month,
+            )  # fmt: skip

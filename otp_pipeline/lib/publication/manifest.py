@@ -23,6 +23,9 @@ from otp_pipeline.lib.publication.durable import write_durably
 
 MANIFEST_NAME = "manifest.json"
 REPORT_NAME = "rapport.html"  # the month's report (otp_pipeline/lib/publication/report/page.py)
+DATAPACKAGE_NAME = (
+    "datapackage.json"  # its Data Package (otp_pipeline/lib/publication/datapackage.py)
+)
 VINTAGES = "_vintages"
 PRODUCED_AT_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # what the manifest says: 2021-04-15T12:00:00Z
 VINTAGE_FORMAT = "%Y%m%dT%H%M%SZ"  # what a vintage folder is called: 20210415T120000Z
@@ -105,8 +108,9 @@ def free_vintage_path(publish_dir: Path, month: str, current: Path) -> Path:
 def assert_no_personal_data(folder: Path) -> None:
     """Raise PersonalDataError if a file of a month folder names a person-level column.
 
-    Checked: CSV headers, Parquet column names, manifest keys, the report's whole text. Any
-    other entry raises too: what cannot be checked is not published.
+    Checked: CSV headers, Parquet column names, manifest keys, the Data Package's keys and
+    fields, the report's whole text. Any other entry raises too: what cannot be checked is
+    not published.
     """
     findings = []
     for path in sorted(Path(folder).iterdir()):
@@ -122,6 +126,8 @@ def assert_no_personal_data(folder: Path) -> None:
             # Exact match only: a quarantine reason legitimately quotes a column
             # (`VALEUR_REQUISE_MANQUANTE:id_ais`); a key *named* id_ais holds an id.
             findings += [(path.name, key) for key in keys if _normal(key) in FORBIDDEN_COLUMNS]
+        elif path.name == DATAPACKAGE_NAME and path.is_file():
+            findings += [(path.name, name) for name in _datapackage_names(path)]
         elif path.name == REPORT_NAME and path.is_file():
             # Free text: any mention of a person-level column means row data leaked into it.
             text = _normal(path.read_text(encoding="utf-8"))
@@ -131,6 +137,15 @@ def assert_no_personal_data(folder: Path) -> None:
     if findings:
         listed = ", ".join(f"{name} in {file}" for file, name in findings)
         raise PersonalDataError(f"{folder}: person-level columns found: {listed}")
+
+
+def _datapackage_names(path: Path) -> list[str]:
+    """The person-level names a Data Package holds: as a key, or as a field of a schema."""
+    package = json.loads(path.read_text(encoding="utf-8"))
+    keys = [key for key in _json_keys(package) if _normal(key) in FORBIDDEN_COLUMNS]
+    fields = [field.get("name", "") for resource in package.get("resources") or []
+              for field in (resource.get("schema") or {}).get("fields") or []]  # fmt: skip
+    return keys + [name for name in fields if _is_forbidden_column(name)]
 
 
 def _is_forbidden_column(name: str) -> bool:
@@ -209,6 +224,18 @@ def sectors_file(con: duckdb.DuckDBPyConnection) -> dict | None:
         "select any_value(source_file), any_value(sha256), count(*) from raw.secteurs_avenir"
     ).fetchall()
     return {"file": row[0], "sha256": row[1], "rows": row[2]} if row[2] else None
+
+
+def sector_enums(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+    """The codes and labels of the sectors file the run classified with, for the Table
+    Schemas' `enum_from` (empty lists without a file)."""
+    rows = con.execute(
+        "select distinct code_secteur, libelle_secteur from raw.secteurs_avenir"
+    ).fetchall()
+    return {
+        "secteurs_avenir": sorted({code for code, _ in rows}),
+        "libelles_secteurs_avenir": sorted({label for _, label in rows}),
+    }
 
 
 def sector_lists(con: duckdb.DuckDBPyConnection, month: str) -> dict[str, dict] | None:

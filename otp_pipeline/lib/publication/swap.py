@@ -23,7 +23,7 @@ import os
 import re
 import secrets
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,6 +31,8 @@ from pathlib import Path
 
 import duckdb
 
+from otp_pipeline.lib.publication.changes import month_changes
+from otp_pipeline.lib.publication.datapackage import write_datapackage
 from otp_pipeline.lib.publication.durable import fsync_dir, write_durably
 from otp_pipeline.lib.publication.manifest import (
     assert_no_personal_data,
@@ -64,8 +66,12 @@ def publish_month(
     publish_dir: Path,
     manifest: dict,
     now: datetime | None = None,
+    enums: Mapping[str, Sequence[str]] | None = None,
 ) -> PublishedMonth:
-    """Publish month `month` of the three marts to `publish_dir/YYYY-MM/`, all or nothing."""
+    """Publish month `month` of the three marts to `publish_dir/YYYY-MM/`, all or nothing.
+
+    `enums`: the codes of the month named by the marts' `enum_from` (table_schema.py), for
+    its `datapackage.json`."""
     if not MONTH_PATTERN.fullmatch(month):
         raise ValueError(f"month must be YYYY-MM, got {month!r}")
     produced_at_text(now)  # a naive `now` fails here, before anything is touched
@@ -79,7 +85,7 @@ def publish_month(
         staging = scratch / month
         staging.mkdir(parents=True)
         try:
-            row_counts = _build(con, month, staging, manifest, produced_at, publish_dir)
+            row_counts = _build(con, month, staging, manifest, produced_at, publish_dir, enums)
             vintage = _swap_in(publish_dir, month, staging)
         finally:
             # Empty once swapped in; after a failure, the half-built month goes with it.
@@ -113,8 +119,10 @@ def _build(
     manifest: dict,
     produced_at: str,
     publish_dir: Path,
+    enums: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, int]:
-    """Write every file of the month into `staging` (tables, manifest, report); row counts."""
+    """Write every file of the month into `staging` (tables, manifest, Data Package, report);
+    row counts."""
     tables = {}
     for table in TABLES.values():
         data = read_table(con, table, month)
@@ -122,12 +130,17 @@ def _build(
         write_csv(data, staging / f"{table.name}.csv")
         tables[table.name] = data
     row_counts = {name: data.num_rows for name, data in tables.items()}
-    final_manifest = finalize_manifest(manifest, month, produced_at, row_counts)
+    # Under the publish lock: the publication being replaced cannot change meanwhile.
+    previous = publish_dir / month if (publish_dir / month).is_dir() else None
+    changes = month_changes(previous, staging, TABLES.values())
+    final_manifest = finalize_manifest({**manifest, "changes": changes}, month, produced_at,
+                                       row_counts)  # fmt: skip
     write_manifest(staging, final_manifest)
+    write_datapackage(staging, month, final_manifest, TABLES.values(), enums)
     # The report is drawn from the Arrow tables just written: it cannot disagree with them.
     earlier = [folder / "suivi_otp.parquet" for folder in current_month_dirs(publish_dir)
                if folder.name < month]  # fmt: skip
-    write_report(staging, month, tables, final_manifest, earlier)
+    write_report(staging, month, tables, final_manifest, earlier, previous)
     assert_no_personal_data(staging)
     fsync_dir(staging)
     return row_counts

@@ -12,6 +12,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from published_marts import ENUMS
 
 from otp_pipeline.lib.publication import swap as publication
 from otp_pipeline.lib.publication.manifest import PersonalDataError, assert_no_personal_data
@@ -124,7 +125,9 @@ def _sql(path, statement):
 
 def _publish(marts, publish_dir, now=FIRST, month=MONTH, manifest=None):
     with duckdb.connect(str(marts), read_only=True) as con:
-        return publish_month(con, month, publish_dir, manifest or {"mois": month}, now=now)
+        return publish_month(
+            con, month, publish_dir, manifest or {"mois": month}, now=now, enums=ENUMS
+        )
 
 
 def _snapshot(folder):
@@ -260,6 +263,7 @@ def test_manifest_is_the_given_dict_plus_produced_at_utc_and_row_counts(marts, t
                          now=datetime(2021, 4, 15, 14, 0, 0, 999, tzinfo=paris))  # fmt: skip
     assert _manifest(published.folder) == {
         **given,
+        "changes": None,  # a first publication replaces nothing
         "produced_at": "2021-04-15T12:00:00Z",
         "tables": {
             "prescriptions_mensuelles": 3,
@@ -272,7 +276,7 @@ def test_manifest_is_the_given_dict_plus_produced_at_utc_and_row_counts(marts, t
     }
     assert "produced_at" not in given  # the caller's dict is left alone
     assert sorted(p.name for p in published.folder.iterdir()) == sorted(
-        [*TABLE_FILES, "manifest.json", "rapport.html"]
+        [*TABLE_FILES, "datapackage.json", "manifest.json", "rapport.html"]
     )
 
 
@@ -287,7 +291,7 @@ def test_republish_keeps_previous_as_vintage_named_after_its_produced_at(marts, 
     assert _manifest(second.folder)["produced_at"] == "2021-04-16T08:30:00Z"
     assert ";3;5;" in (second.folder / "suivi_otp.csv").read_text(encoding="utf-8")
     assert sorted(p.name for p in second.folder.iterdir()) == sorted(
-        [*TABLE_FILES, "manifest.json", "rapport.html"]
+        [*TABLE_FILES, "datapackage.json", "manifest.json", "rapport.html"]
     )
     assert current_month_dirs(publish_dir) == [second.folder]
     assert _hidden_leftovers(publish_dir) == []
@@ -311,6 +315,13 @@ def test_same_data_published_twice_gives_identical_table_files(marts, tmp_path):
     assert {name: before[name] for name in TABLE_FILES} == {n: after[n] for n in TABLE_FILES}
     old_manifest, new_manifest = _manifest(second.vintage), _manifest(second.folder)
     assert old_manifest.pop("produced_at") != new_manifest.pop("produced_at")
+    # A rerun that changes nothing is still republished, with zero counts (contract §7).
+    assert old_manifest.pop("changes") is None
+    assert new_manifest.pop("changes") == {
+        "previous_produced_at": "2021-04-15T12:00:00Z",
+        "tables": {name: {"rows_added": 0, "rows_removed": 0, "rows_changed": 0}
+                   for name in TABLES},
+    }  # fmt: skip
     assert old_manifest == new_manifest
 
 
@@ -372,7 +383,7 @@ def test_crash_between_the_two_renames_is_repaired_by_next_publish(marts, tmp_pa
         publication.os.rename = rename
         with duckdb.connect({str(marts)!r}, read_only=True) as con:
             publication.publish_month(con, {MONTH!r}, {str(publish_dir)!r}, {{}},
-                                      now=datetime(2021, 4, 16, tzinfo=UTC))
+                                      now=datetime(2021, 4, 16, tzinfo=UTC), enums={ENUMS!r})
     """)
     assert subprocess.run([sys.executable, "-c", script], check=False).returncode == 17
     assert not (publish_dir / MONTH).exists()  # the state a crash leaves: month absent

@@ -30,6 +30,7 @@ from otp_pipeline.lib.publication.report.markup import (
 )
 from otp_pipeline.lib.publication.report.projection import STYLE as STATUT_STYLE
 from otp_pipeline.lib.publication.report.projection import projection_section
+from otp_pipeline.lib.publication.report.revisions import revisions_section
 from otp_pipeline.lib.publication.report.sectors import sectors_section
 from otp_pipeline.lib.thresholds import load_thresholds
 
@@ -56,21 +57,24 @@ log = logging.getLogger(__name__)
 
 def write_report(
     folder: Path, month: str, tables: dict[str, pa.Table], manifest: dict,
-    earlier_suivi: Iterable[Path] = (),
+    earlier_suivi: Iterable[Path] = (), previous: Path | None = None,
 ) -> Path:  # fmt: skip
     """Write `rapport.html` for `month` into `folder`, flushed to disk."""
-    text = render_report(month, tables, manifest, earlier_suivi)
+    text = render_report(month, tables, manifest, earlier_suivi, previous)
     return write_durably(Path(folder) / REPORT_NAME, text.encode("utf-8"))
 
 
 def render_report(
-    month: str, tables: dict[str, pa.Table], manifest: dict, earlier_suivi: Iterable[Path] = ()
-) -> str:
-    """The report of one month as HTML: national totals, objectives by region, their pace,
-    training types and occupations, sectors of the future, fill rates.
+    month: str, tables: dict[str, pa.Table], manifest: dict, earlier_suivi: Iterable[Path] = (),
+    previous: Path | None = None,
+) -> str:  # fmt: skip
+    """The report of one month as HTML: what changed since the publication it replaces,
+    national totals, objectives by region, their pace, training types and occupations,
+    sectors of the future, fill rates.
 
     `earlier_suivi`: published `suivi_otp.parquet` of earlier months, for the national
-    progression chart (optional).
+    progression chart (optional). `previous`: the folder of the publication this one
+    replaces, for the "Révisions" note (none for a first publication).
     """
     suivi = tables["suivi_otp"].to_pylist()
     qualite = tables["qualite_prescripteur"].to_pylist()
@@ -83,6 +87,7 @@ def render_report(
         f'<!DOCTYPE html>\n<html lang="fr">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
         f"<h1>{escape(title)}</h1>\n{_meta(manifest, threshold)}",
+        revisions_section(manifest, previous, suivi),
         _national(month, suivi, prescriptions, earlier_suivi),
         _regions(suivi),
         projection_section(tables["projection_otp"].to_pylist()),

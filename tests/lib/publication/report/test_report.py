@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 import pytest
+from published_marts import ENUMS
 
 from otp_pipeline.lib.publication.manifest import (
     REPORT_NAME,
@@ -180,7 +181,9 @@ def marts(warehouse):
 
 def _publish(marts, publish_dir, month=MONTH, manifest=MANIFEST):
     with duckdb.connect(str(marts), read_only=True) as con:
-        return publish_month(con, month, publish_dir, {"mois": month, **manifest}, now=NOW)
+        return publish_month(
+            con, month, publish_dir, {"mois": month, **manifest}, now=NOW, enums=ENUMS
+        )
 
 
 @pytest.fixture(scope="module")
