@@ -121,7 +121,7 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
         "published, and one range from the earliest stale month to the last published",
     )  # fmt: skip
     parser.add_argument("--verbose", action="store_true",
-                        help="stream Dagster's events and dbt's log here, as they come")  # fmt: skip
+                        help="stream Dagster's events and dbt's log here as they come")  # fmt: skip
     parser.add_argument(
         "--no-wait", dest="wait", action="store_false",
         help="exit at once (code 5) when another run holds the warehouse, instead of waiting",
@@ -133,9 +133,9 @@ def _run(args: argparse.Namespace) -> int:
     from otp_pipeline.runner import run_months, run_spans
 
     if args.pending:
-        from otp_pipeline.lib.operations.status import collect, pending_runs
+        from otp_pipeline.lib.operations.status import pending_runs
 
-        return run_spans(pending_runs(collect()), verbose=args.verbose, wait=args.wait)
+        return run_spans(pending_runs(_status_report()), verbose=args.verbose, wait=args.wait)
     return run_months(args.months, verbose=args.verbose, wait=args.wait)
 
 
@@ -170,11 +170,19 @@ def _aware_time(text: str):
     return moment
 
 
-def _status(args: argparse.Namespace) -> int:
+def _status_report(now=None):
+    """Where every month stands, for the paths a run would use (OTP_* variables)."""
+    from otp_pipeline.defs.resources import OtpSettings
     from otp_pipeline.lib.operations.status import collect
+
+    otp = OtpSettings()
+    return collect(otp.landing_path, otp.publish_path, otp.warehouse_path, now)
+
+
+def _status(args: argparse.Namespace) -> int:
     from otp_pipeline.lib.operations.status_view import as_json, as_table
 
-    report = collect(now=args.now)
+    report = _status_report(args.now)
     if args.json:
         print(as_json(report))
     else:
