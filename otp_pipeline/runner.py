@@ -57,11 +57,12 @@ def run_months(months: list[str], verbose: bool = False, wait: bool = True) -> i
 def run_spans(runs: list[tuple[str, str]], verbose: bool = False, wait: bool = True) -> int:
     """Each (first, last) span as one run, in order; the exit code of the first failure."""
     from otp_pipeline.defs.resources import OtpSettings
-    from otp_pipeline.lib.warehouse import WarehouseBusy, warehouse_lock
+    from otp_pipeline.lib.operations.status import lock_without_waiting
+    from otp_pipeline.lib.warehouse import WarehouseBusy
 
     if not wait:
         try:
-            with warehouse_lock(OtpSettings().warehouse_path, wait_seconds=0):
+            with lock_without_waiting(OtpSettings().warehouse_path):
                 pass
         except WarehouseBusy as error:
             print(f"otp-pipeline run: warehouse busy, not started: {error}", file=sys.stderr)

@@ -16,6 +16,8 @@ otherwise reported busy, the rest coming from the landing and published folders.
 
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -208,15 +210,27 @@ def _sectors(landing: _Landing) -> dict | None:
     return {"file": found[0].name, "sha256": landing.sha(found[0])}
 
 
+@contextmanager
+def lock_without_waiting(warehouse: Path) -> Iterator[None]:
+    """Hold the warehouse's writer lock if it is free now; WarehouseBusy at once otherwise
+    (without the "waiting" line `warehouse_lock` logs for a run that waits)."""
+    lock_log = logging.getLogger("otp_pipeline.lib.warehouse")
+    lock_log.disabled = True
+    try:
+        with warehouse_lock(warehouse, wait_seconds=0):
+            lock_log.disabled = False
+            yield
+    finally:
+        lock_log.disabled = False
+
+
 def _loaded(warehouse: Path) -> tuple[dict | None, str]:
     """What raw.deliveries says was loaded, by (source, month); None when not read, and why."""
     if not warehouse.is_file():
         return None, "absent"
-    lock_log = logging.getLogger("otp_pipeline.lib.warehouse")
-    lock_log.disabled = True  # its "waiting" line: status never waits
     try:
         with (
-            warehouse_lock(warehouse, wait_seconds=0),
+            lock_without_waiting(warehouse),
             duckdb.connect(str(warehouse), read_only=True) as con,
         ):
             rows = con.execute(
@@ -227,8 +241,6 @@ def _loaded(warehouse: Path) -> tuple[dict | None, str]:
         return None, "busy"
     except duckdb.CatalogException:
         return {}, "empty"
-    finally:
-        lock_log.disabled = False
     return {
         (source, month): {
             "file": file,
