@@ -10,6 +10,7 @@ what just ended, one line per step or month, for a log or a pipe.
 import re
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import dagster as dg
 
@@ -19,6 +20,14 @@ INGESTION, DBT, CHECKS, PUBLICATION = "ingestion", "dbt", "checks", "publication
 PUBLICATION_KEY = dg.AssetKey(["publication"])
 WAITING_MARK = "in use by another run: waiting"  # lib/warehouse.py's log line
 _MONTH_IN_NAME = re.compile(r"[0-9]{4}-[0-9]{2}")
+
+
+def shown_path(path: str | Path) -> str:
+    """A path as the operator reads it: relative to the current folder when under it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 @dataclass(frozen=True)
@@ -164,7 +173,8 @@ class RunProgress:
         if materialization.asset_key == PUBLICATION_KEY and month:
             self.published[month] = metadata
             rows = int(metadata.get("dagster/row_count") or 0)
-            return [self._line(f"publication {month}: {metadata.get('folder')} ({rows:,} rows)")]
+            folder = shown_path(metadata.get("folder", ""))
+            return [self._line(f"publication {month}: {folder} ({rows:,} rows)")]
         if stage == DBT and key not in self.dbt_done:
             self.dbt_done.append(key)
             return [self._line(f"dbt {len(self.dbt_done)}/{self.dbt_total} {key}")]

@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from otp_pipeline.lib.operations.progress import CheckOutcome, RunProgress
+from otp_pipeline.lib.operations.progress import CheckOutcome, RunProgress, shown_path
 
 MANIFEST = "manifest.json"
 REGIONS_TABLE = "qualite_prescripteur.csv"
@@ -79,13 +79,14 @@ def month_lines(summary: MonthSummary) -> list[str]:
     quarantined = sum(summary.quarantined.values())
     reasons = ", ".join(f"{reason} {count:,}" for reason, count in summary.quarantined.items())
     return [
-        f"{summary.month}  published {summary.folder} (produced_at {summary.produced_at})",
+        f"{summary.month}  published {shown_path(summary.folder)} "
+        f"(produced_at {summary.produced_at})",
         "  rows:        " + ", ".join(f"{name} {count:,}" for name, count in summary.rows.items()),
         f"  checks:      {len(checks['passed'])} passed, {len(checks['warned'])} warned"
         f"{names['warned']}, {len(checks['failed'])} failed{names['failed']}",
         f"  quarantined: {quarantined:,} rows" + (f" ({reasons})" if reasons else ""),
         "  A_EXAMINER:  " + (", ".join(summary.regions_a_examiner) or "none"),
-        f"  report:      {summary.report}",
+        f"  report:      {shown_path(summary.report)}",
     ]
 
 
@@ -108,5 +109,5 @@ def run_summary(progress: RunProgress, log_file: Path | None, run_ids: list[str]
     if run_ids:
         lines.append(f"Dagster run(s): {', '.join(run_ids)} (the UI's Runs page)")
     if log_file is not None:
-        lines.append(f"Full log: {log_file}")
+        lines.append(f"Full log: {shown_path(log_file)}")
     return lines
