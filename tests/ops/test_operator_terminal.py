@@ -67,6 +67,12 @@ def session(tmp_path_factory):
         wait_for(waiting, out, "waiting for the warehouse")
     steps["waiting"] = (waiting.wait(timeout=600), out.read_text("utf-8"),
                         (root / "waiting.out.err").read_text("utf-8"))  # fmt: skip
+    # March again, readable, but one AIS id was delivered in February's file already: the
+    # key (source, id) of fct_prescriptions is no longer unique, a blocking check.
+    write_month(landing, "2021-03", bad_row=False)
+    text = broken.read_text(encoding="utf-8").replace("A2021-03-0;", "A2021-02-0;")
+    broken.write_text(text, encoding="utf-8")
+    steps["blocking"] = command(env, "run", "--months", "2021-03")
     return steps
 
 
@@ -234,3 +240,14 @@ def test_a_waiting_run_says_so_then_a_structural_error_is_one_line_and_exit_3(se
         line,
     ), line
     assert "Traceback" not in out + err
+
+
+def test_a_blocking_check_failed_exits_4_and_the_month_is_not_published(session):
+    done = session["blocking"]
+    assert done.returncode == exit_codes.BLOCKING_CHECK_FAILED, done.stdout[-3000:]
+    assert "check gx_fct_prescriptions on fct_prescriptions: failed" in done.stdout
+    assert "2021-03  not published" in done.stdout.splitlines()
+    assert "Checks failed: gx_fct_prescriptions on fct_prescriptions (blocking)" in done.stdout
+    assert not (session["root"] / "published" / "2021-03").exists()
+    [line] = done.stderr.splitlines()
+    assert line.startswith("otp-pipeline run: ")
