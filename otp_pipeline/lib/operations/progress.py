@@ -215,7 +215,9 @@ def _step_failure(step: str, data, months: list[str]) -> StepFailure:
                            str(metadata["problem"]))  # fmt: skip
     messages = [cause.message.strip() for cause in causes if cause.message.strip()]
     description = user.description if user and user.description else None
-    text = (description or (messages[-1] if messages else "see the log")).strip()
-    first_line = text.splitlines()[0] if text else "see the log"
+    text = description or (messages[-1] if messages else "")
+    lines = [line.strip() for line in text.splitlines() if line.strip()] or ["see the log"]
+    # "dbt build of 2021-03 failed:" says what failed, the next line why.
+    first = f"{lines[0]} {lines[1]}" if lines[0].endswith(":") and len(lines) > 1 else lines[0]
     kind = "busy" if "WarehouseBusy" in names else "step"
-    return StepFailure(step, kind, first_line)
+    return StepFailure(step, kind, first)
