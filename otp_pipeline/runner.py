@@ -90,7 +90,11 @@ def _run_all(runs, display, log_file: Path | None, errors: list[str], verbose: b
         from otp_pipeline.defs.transform.assets import otp_dbt_models
 
         job = defs.resolve_job_def("otp_monthly")
-        totals = len(otp_dbt_models.keys), len(list(job.asset_layer.asset_graph.asset_check_keys))
+        totals = (
+            len(otp_dbt_models.keys),
+            len(list(job.asset_layer.asset_graph.asset_check_keys)),
+            len([name for name in job.graph.node_names() if name.startswith("raw__")]),
+        )
         with dg.DagsterInstance.get() as instance:
             for first, last in runs:
                 progress = RunProgress(months_between(first, last), *totals)

@@ -201,6 +201,8 @@ def test_run_pending_in_a_terminal_shows_the_live_display_then_the_summary(sessi
     assert "  quarantined: 0 rows" in final  # January's revision has no bad row
     assert "  quarantined: 1 rows (DEPARTEMENT_INCONNU 1)" in final  # February unchanged
     assert "Full log: " in final
+    # Dagster's event stream and dbt's log went to the log file, never to the screen.
+    assert not [frame for frame in frames if "DEBUG" in frame or "OK created" in frame]
 
 
 def test_status_after_run_pending_is_fresh_with_the_old_publications_as_vintages(session):

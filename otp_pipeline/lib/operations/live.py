@@ -53,7 +53,11 @@ class LiveDisplay(PlainDisplay):
 
     def start(self, progress: RunProgress) -> None:
         self.progress = progress
-        self.live = Live(_Frame(progress), console=self.console, refresh_per_second=4)
+        # Live would otherwise take over sys.stdout and sys.stderr and print what the run
+        # writes there (Dagster's event stream, dbt's log) above the display: it belongs in
+        # the log file their file descriptors point at.
+        self.live = Live(_Frame(progress), console=self.console, refresh_per_second=4,
+                         redirect_stdout=False, redirect_stderr=False)  # fmt: skip
         self.live.start()
 
     def line(self, text: str) -> None:

@@ -79,10 +79,10 @@ class RunProgress:
     months: list[str]
     dbt_total: int
     checks_total: int = 0
+    ingestion_steps: int = 0  # the job's ingestion assets (raw/...), 0 when unknown
     started: float = field(default_factory=time.monotonic)
     rows_read: int = 0
     ingested: dict[str, set[str]] = field(default_factory=dict)  # asset -> months done
-    ingestion_assets: set[str] = field(default_factory=set)
     dbt_done: list[str] = field(default_factory=list)
     checks: list[CheckOutcome] = field(default_factory=list)
     published: dict[str, dict] = field(default_factory=dict)  # month -> its metadata
@@ -110,8 +110,8 @@ class RunProgress:
         return DBT
 
     def months_ingested(self) -> int:
-        """Months every ingestion asset seen so far has loaded."""
-        if not self.ingested:
+        """Months every ingestion asset has loaded (`ingestion_steps` of them, when known)."""
+        if not self.ingested or len(self.ingested) < self.ingestion_steps:
             return 0
         return min(len(done) for done in self.ingested.values())
 
@@ -157,7 +157,6 @@ class RunProgress:
         metadata = {name: value.value for name, value in materialization.metadata.items()}
         stage = self.stage_of(step)
         if stage == INGESTION and month:
-            self.ingestion_assets.add(key)
             self.ingested.setdefault(key, set()).add(month)
             read = int(metadata.get("rows_read") or 0)
             self.rows_read += read
