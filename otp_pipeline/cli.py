@@ -107,17 +107,87 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
         help="run the whole pipeline for the months, in order, on the DAGSTER_HOME instance",
         description="Materialise every asset (ingestion, dbt, checks, publication) for the "
         "months, in this process: consecutive months in one run (a single-run backfill, "
-        "each month computed as of itself); stops at the first run that fails.",
+        "each month computed as of itself); stops at the first run that fails. Shows the "
+        "progress (live on a terminal, one line per step otherwise) and a summary; the full "
+        "log goes to a file under $DAGSTER_HOME/logs/. Exit codes: 0 done, 1 failed, "
+        "3 structural error in the input, 4 blocking check failed, 5 warehouse busy.",
     )
-    parser.add_argument("--months", type=parse_months, required=True,
-                        help="2021-01:2021-06, 2021-03 or a comma list")  # fmt: skip
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--months", type=parse_months,
+                       help="2021-01:2021-06, 2021-03 or a comma list")  # fmt: skip
+    which.add_argument(
+        "--pending", action="store_true",
+        help="run what is waiting, as the landing sensor would: months delivered and not "
+        "published, and one range from the earliest stale month to the last published",
+    )  # fmt: skip
+    parser.add_argument("--verbose", action="store_true",
+                        help="stream Dagster's events and dbt's log here as they come")  # fmt: skip
+    parser.add_argument(
+        "--no-wait", dest="wait", action="store_false",
+        help="exit at once (code 5) when another run holds the warehouse, instead of waiting",
+    )  # fmt: skip
     parser.set_defaults(handler=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
-    from otp_pipeline.runner import run_months
+    from otp_pipeline.runner import run_months, run_spans
 
-    return 0 if run_months(args.months) else 1
+    if args.pending:
+        from otp_pipeline.lib.operations.status import pending_runs
+
+        return run_spans(pending_runs(_status_report()), verbose=args.verbose, wait=args.wait)
+    return run_months(args.months, verbose=args.verbose, wait=args.wait)
+
+
+def _add_status(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "status",
+        help="what landed, what the warehouse loaded, what is published, stale, due",
+        description="For every month from 2021-01 to the last delivery: the winning file of "
+        "each source, what the warehouse loaded, when the month was published (and its "
+        "vintages), whether it is stale, and its publication deadline; then the next "
+        "deadline and what `run --pending` would run. Never waits for a run: when one holds "
+        "the warehouse, says so and reports from the landing and published folders. Exit "
+        "codes: 0 all well, 6 a month is stale, 7 the last deadline due was missed.",
+    )
+    parser.add_argument("--json", action="store_true", help="the same facts as JSON")
+    parser.add_argument(
+        "--now", type=_aware_time, default=None,
+        help="judge deadlines as of this time (ISO 8601 with its offset; default: now)",
+    )  # fmt: skip
+    parser.set_defaults(handler=_status)
+
+
+def _aware_time(text: str):
+    from datetime import datetime
+
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"give the offset (2021-04-10T09:00+02:00): {text}")
+    return moment
+
+
+def _status_report(now=None):
+    """Where every month stands, for the paths a run would use (OTP_* variables)."""
+    from otp_pipeline.defs.resources import OtpSettings
+    from otp_pipeline.lib.operations.status import collect
+
+    otp = OtpSettings()
+    return collect(otp.landing_path, otp.publish_path, otp.warehouse_path, now)
+
+
+def _status(args: argparse.Namespace) -> int:
+    from otp_pipeline.lib.operations.status_view import as_json, as_table
+
+    report = _status_report(args.now)
+    if args.json:
+        print(as_json(report))
+    else:
+        as_table(report, sys.stdout)
+    return report.exit_code
 
 
 def _add_purge(commands: argparse._SubParsersAction) -> None:
@@ -159,6 +229,7 @@ def _purge(args: argparse.Namespace) -> int:
 SUBCOMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     _add_demo_data,
     _add_run,
+    _add_status,
     _add_purge,
 )
 

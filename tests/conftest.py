@@ -12,6 +12,7 @@ import pytest
 
 # Seconds of setup and calls per file in one `make test` (2026-12-01), longest first.
 LONGEST_FIRST = (
+    "ops/test_operator_terminal.py",  # 180 s: six `otp-pipeline` runs, one in a pty
     "ops/test_cli.py",  # 63 s: two CLI runs of a month in subprocesses
     "ops/test_postgres_deployment.py",  # 63 s
     "lib/quality/test_quality.py",  # 61 s

@@ -108,10 +108,11 @@ def cli_env(root: Path) -> dict[str, str]:
 
 
 def start_cli_run(root: Path, log: Path, month: str = MONTH) -> subprocess.Popen:
-    """`otp-pipeline run --months M` in its own process group, output to `log`."""
+    """`otp-pipeline run --months M --verbose` in its own process group, output to `log`
+    (verbose: dbt's log streams there, as the tests wait for its lines)."""
     handle = open(log, "wb")  # noqa: SIM115 - closed by the caller through the process
     return subprocess.Popen(
-        [str(Path(sys.executable).parent / "otp-pipeline"), "run", "--months", month],
+        [str(Path(sys.executable).parent / "otp-pipeline"), "run", "--months", month, "--verbose"],
         cwd=PROJECT_ROOT, env=cli_env(root), stdout=handle, stderr=subprocess.STDOUT,
         start_new_session=True,
     )  # fmt: skip

@@ -90,12 +90,12 @@ def plan_runs(landing_dir: Path, published_months: list[str], cursor: str | None
         if previous is not None:
             revised.append(month)
         state["months"][month] = key
-    plan.runs = _runs(changed, revised, published_months)
+    plan.runs = runs_for(changed, revised, published_months)
     plan.cursor = json.dumps(state, sort_keys=True)
     return plan
 
 
-def _runs(changed: dict[str, str], revised: list[str], published: list[str]) -> list[PlannedRun]:
+def runs_for(changed: dict[str, str], revised: list[str], published: list[str]) -> list[PlannedRun]:
     """One range run from the earliest revised month to the last published month, and one
     run per changed month outside it, in month order."""
     runs, alone = [], list(changed)

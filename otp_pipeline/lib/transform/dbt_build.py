@@ -20,6 +20,7 @@ time per process (a lock), which the warehouse's single writer requires anyway.
 
 import os
 import queue
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -93,8 +94,11 @@ def dbt_events(
     # dbt's profile reads the warehouse from the environment (an absolute path here).
     os.environ["OTP_WAREHOUSE"] = str(Path(warehouse).resolve())
     manifest = parsed_manifest(project_dir, Path(warehouse).stem)
+    # dbt colours its log whether or not its output is a terminal: a log file or a pipe would
+    # get the escape codes written out (`[0m`). Coloured only on a terminal, never in dbt.log.
+    colours = "--use-colors" if sys.stdout.isatty() else "--no-use-colors"
     full_args = [
-        *args,
+        *args, colours, "--no-use-colors-file",
         "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
         "--target-path", str(target_path), "--log-path", str(target_path),
     ]  # fmt: skip
