@@ -32,6 +32,9 @@ BEFORE_FIRST_DEADLINE = "2021-02-01T00:00+01:00"  # no deadline due yet
 AFTER_FIRST_DEADLINE = "2021-02-15T00:00+01:00"  # 2021-01 was due 2021-02-10 09:00 Paris
 PLAIN_LINE = re.compile(r"\[ *[0-9]+\.[0-9] s\] \S.*")
 ESCAPE = "\x1b"
+# The dbt nodes a run builds: 17 models (4 staging, 5 intermediate, 2 facts, 6 marts) and 3
+# seeds.
+DBT_NODES = 20
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +97,7 @@ def test_run_piped_prints_one_plain_line_per_step_and_no_control_character(sessi
         assert f"ingestion raw/si_pe {month}: 20 rows read, 1 quarantined, 0 duplicates" in text
         assert f"ingestion raw/imilo {month}: 1 rows read, 0 quarantined, 0 duplicates" in text
         assert f"publication {month}: {session['root'] / 'published' / month}" in text
-    assert "dbt 17/17 " in text and "dbt 18/17" not in text
+    assert f"dbt {DBT_NODES}/{DBT_NODES} " in text and f"dbt {DBT_NODES + 1}/" not in text
     assert steps[-1].endswith("run 2021-01..2021-02 succeeded in " + steps[-1].split(" in ")[-1])
     assert not [line for line in lines if "Warning" in line or "DEBUG" in line]
 
@@ -191,12 +194,14 @@ def test_run_pending_in_a_terminal_shows_the_live_display_then_the_summary(sessi
     assert code == exit_codes.OK, final
     assert b"\x1b[" in raw  # drawn with cursor moves, in place
     # The display was seen moving: dbt part way, then the publication part way.
-    assert any(re.search(r"dbt +\S+ +([1-9]|1[0-6])/17 models", frame) for frame in frames)
+    assert any(
+        re.search(rf"dbt +\S+ +([1-9]|1[0-9])/{DBT_NODES} models", frame) for frame in frames
+    )
     assert any("publication" in frame and "1/2 months" in frame for frame in frames)
     # One display left on screen, finished; the summary below it.
     assert final.count("otp-pipeline run 2021-01..2021-02") == 1
     assert re.search(r"ingestion +\S+ +2/2 months", final)
-    assert re.search(r"dbt +\S+ +17/17 models", final)
+    assert re.search(rf"dbt +\S+ +{DBT_NODES}/{DBT_NODES} models", final)
     assert re.search(r"publication +\S+ +2/2 months", final)
     assert "  quarantined: 0 rows" in final  # January's revision has no bad row
     assert "  quarantined: 1 rows (DEPARTEMENT_INCONNU 1)" in final  # February unchanged
