@@ -162,6 +162,7 @@ def rewrite_file(path: Path, schema_sql: str | None = None) -> None:
                 con.execute("copy from database old to fresh")
             else:
                 _copy_migrated(con, schema_sql)
+            con.execute("use memory")
             con.execute("checkpoint fresh")
             con.execute("detach fresh")
             con.execute("detach old")
