@@ -120,10 +120,10 @@ def warn_if_open(path: Path) -> None:
     mode = os.stat(path).st_mode & 0o777
     if mode & 0o077 and str(path) not in _warned:
         _warned.add(str(path))
+        command = "chmod -R go-rwx" if Path(path).is_dir() else "chmod go-rwx"
         logger.warning(
-            "%s is open to other users (mode %o): it holds personal data; "
-            "restrict it (chmod %s go-rwx) unless that is intended (docs/personal-data.md)",
-            path, mode, "-R" if Path(path).is_dir() else "",
+            "%s is open to other users (mode %o): it holds personal data; restrict it "
+            "(%s) unless that is intended (docs/personal-data.md)", path, mode, command,
         )  # fmt: skip
 
 
