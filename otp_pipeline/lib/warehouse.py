@@ -112,12 +112,12 @@ def connect(path: Path, config: dict | None = None) -> Iterator[duckdb.DuckDBPyC
             try:
                 if created:
                     os.chmod(path, 0o600)
-                else:
-                    warn_if_open(path)
-                if needs_migration(con):
+                if needs_migration(con):  # the fresh file is the owner's only
                     con.close()
                     _migrate(path)
                     con = duckdb.connect(str(path), config=config or {})
+                elif not created:
+                    warn_if_open(path)
                 yield con
             finally:
                 con.close()
