@@ -104,12 +104,11 @@ def private_folder(folder: Path) -> Path:
 
 
 def open_private_file(path: Path, flags: int = os.O_RDWR) -> int:
-    """A descriptor on `path`, the file created 0600 if missing (whatever the umask);
-    an existing one open to other users is warned about."""
+    """A descriptor on `path`, the file created 0600 if missing (whatever the umask); an
+    existing one is opened as it is."""
     try:
         descriptor = os.open(path, flags | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        warn_if_open(path)
         return os.open(path, flags)
     os.fchmod(descriptor, 0o600)
     return descriptor
