@@ -218,7 +218,7 @@ def _copy_migrated(con: duckdb.DuckDBPyConnection, schema_sql: str) -> None:
             f" {age} as age from old.raw.{_q(feed.name)}"
         )
         # An old quarantined line is the row's values joined by `;`: split back when the
-        # count is right (a value holding `;` makes it wrong: then only file, line, reason).
+        # count is right (a value holding `;` makes it wrong: then no record id or value).
         position = {column: at + 1 for at, column in enumerate(feed.columns)}
         column_sql, value_sql = fault_sql(feed, lambda c, at=position: f"parts[{at[c]}]")
         con.execute(

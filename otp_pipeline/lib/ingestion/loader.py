@@ -131,6 +131,8 @@ def load_delivery(
         raise StructuralError(label, "no data row (header only)")
     first_day, next_month = _month_bounds(delivery.month)
     con.execute(checked_rows_sql(feed), check_parameters(feed, first_day, next_month, departements))
+    # The delivered text, person ids and birth dates included, is not needed any more.
+    con.execute("drop table landing_rows")
     loaded, quarantined, duplicates, reasons = _counts(con)
     for malformed in result.malformed:
         reasons[malformed.reason] = reasons.get(malformed.reason, 0) + 1
