@@ -30,9 +30,13 @@ $(MANIFEST): $(STAMP) $(shell find dbt_project -name '*.sql' -o -name '*.yml' -o
 	$(BIN)/dagster-dbt project prepare-and-package --file otp_pipeline/defs/transform/project.py
 	touch $(MANIFEST)
 
+# DAGSTER_HOME keeps the runs' logs and metadata: created readable by its owner only
+# (docs/personal-data.md); one that exists open to others is warned about, not changed.
 $(DAGSTER_HOME)/dagster.yaml: deploy/dagster.yaml
-	mkdir -p $(DAGSTER_HOME)
-	cp deploy/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+	test -d $(DAGSTER_HOME) || mkdir -p -m 700 $(DAGSTER_HOME)
+	@test -z "$$(find $(DAGSTER_HOME) -maxdepth 0 -perm /077)" || echo "warning:" \
+		"$(DAGSTER_HOME) is open to other users: it holds run logs (docs/personal-data.md)"
+	install -m 600 deploy/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 
 demo-data: setup
 	$(BIN)/otp-pipeline demo-data --out $(OTP_LANDING_DIR) --months $(DEMO_MONTHS) --seed 7

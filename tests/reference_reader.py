@@ -52,7 +52,7 @@ def read_batches(
             if positions is None:
                 raise StructuralError(label, f"unreadable header ({error})", start) from error
             result.rows_read += 1
-            result.malformed.append(Malformed(start, REASON_UNREADABLE, ""))
+            result.malformed.append(Malformed(start, REASON_UNREADABLE))
             continue
         start = previous_end + 1
         previous_end = reader.line_num
@@ -66,8 +66,7 @@ def read_batches(
             continue
         result.rows_read += 1
         if len(record) != width:
-            values = ";".join(value.strip() for value in record)
-            result.malformed.append(Malformed(start, REASON_FIELD_COUNT, values))
+            result.malformed.append(Malformed(start, REASON_FIELD_COUNT))
             continue
         starts.append(start)
         rows.append([value.strip() for value in pick(record)])

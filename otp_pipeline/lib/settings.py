@@ -10,6 +10,10 @@ TYPES_PRESCRIPTEUR = ("PE", "ML", "CAP_EMPLOI", "AUTRE")
 TYPES_FORMATION = ("QUALIFIANTE", "PRE_QUALIFIANTE", "AUTRE")
 FINANCEURS = ("REGION", "PE", "ETAT_PIC", "OPCO", "AUTRE")
 AGE_MIN, AGE_MAX = 14, 99
+# Personal data of the feeds (§3) that no rule needs once a row is read: the person ids
+# (read for the duplicate check of §6 only) and the birth date (read for the age of §5).
+# Never stored in the warehouse (docs/personal-data.md).
+PERSONAL_COLUMNS = ("id_individu", "id_jeune", "date_naissance")
 
 # Quarantine reasons (contract §6), as stored in raw.quarantine.reason and the manifest.
 REASON_FIELD_COUNT = "NOMBRE_DE_CHAMPS"

@@ -4,11 +4,17 @@ DuckDB allows one writer per file across processes, and dbt runs as a subprocess
 connection here lives in a `with` block that closes it, never across a dbt step. Two runs
 started outside the Dagster queue (two CLI runs, say) take turns through an advisory lock
 file beside the warehouse instead of failing on DuckDB's own lock.
+
+The warehouse holds pseudonymised personal data (docs/personal-data.md): its folder is
+created 0700 before anything is written in it (DuckDB's WAL and spill files hold rows),
+the file and its lock 0600. A warehouse of the schema before the person columns were
+dropped is migrated, into a fresh file, when it is first opened here.
 """
 
 import csv
 import fcntl
 import logging
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +25,13 @@ import duckdb
 import pyarrow as pa
 
 from otp_pipeline.lib.paths import REFERENTIAL_DIR
+from otp_pipeline.lib.personal_data import (
+    needs_migration,
+    open_private_file,
+    private_folder,
+    rewrite_file,
+    warn_if_open,
+)
 
 logger = logging.getLogger(__name__)
 LOCK_WAIT_SECONDS = 3600.0
@@ -29,6 +42,7 @@ LOCK_WAIT_SECONDS = 3600.0
 # read sorts), so DuckDB need not preserve it. dbt's profile sets the same two values.
 BULK_WORK_CONFIG = {"memory_limit": "256MB", "preserve_insertion_order": False}
 _held: dict[str, int] = {}  # lock files this process holds, with their nesting depth
+_rewrites: set[str] = set()  # warehouses to write anew when their connection closes
 
 
 class WarehouseBusy(RuntimeError):
@@ -50,8 +64,8 @@ def warehouse_lock(path: Path, wait_seconds: float = LOCK_WAIT_SECONDS) -> Itera
         finally:
             _held[lock_path] -= 1
         return
-    Path(lock_path).parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "a") as handle:
+    private_folder(Path(lock_path).parent)
+    with os.fdopen(open_private_file(Path(lock_path), os.O_WRONLY | os.O_APPEND), "a") as handle:
         deadline = time.monotonic() + wait_seconds
         waited = False
         while True:
@@ -84,16 +98,57 @@ def sql_text(name: str) -> str:
 @contextmanager
 def connect(path: Path, config: dict | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection to the warehouse under its writer lock, closed on exit even
-    after an error; `config` is DuckDB's (`BULK_WORK_CONFIG` for bulk work)."""
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    after an error; `config` is DuckDB's (`BULK_WORK_CONFIG` for bulk work).
+
+    A warehouse still holding person columns is migrated first (a fresh file); one whose
+    connection asked for it (`rewrite_when_closed`) is written anew after it closes.
+    """
+    path = Path(path)
+    private_folder(path.parent)
     try:
-        with warehouse_lock(path), duckdb.connect(str(path), config=config or {}) as con:
-            yield con
+        with warehouse_lock(path):
+            created = not path.exists()
+            con = duckdb.connect(str(path), config=config or {})
+            try:
+                if created:
+                    os.chmod(path, 0o600)
+                if needs_migration(con):  # the fresh file is the owner's only
+                    con.close()
+                    _migrate(path)
+                    con = duckdb.connect(str(path), config=config or {})
+                elif not created:
+                    warn_if_open(path)
+                yield con
+            finally:
+                con.close()
+            if str(path.resolve()) in _rewrites:
+                _rewrites.discard(str(path.resolve()))
+                rewrite_file(path)
     finally:
         # Arrow's allocator keeps what the connection's work freed, for later use: given
         # back now, it would otherwise stay in the run's process through dbt and GX
         # (about 85 MB after loading a x10 month, measured).
         pa.default_memory_pool().release_unused()
+
+
+def _migrate(path: Path) -> None:
+    logger.warning(
+        "warehouse %s holds person ids, birth dates or raw quarantined lines (schema of "
+        "before docs/personal-data.md): migrating it into a fresh file (ages computed, "
+        "person columns and the views reading them dropped)", path,
+    )  # fmt: skip
+    started = time.monotonic()
+    rewrite_file(path, sql_text("raw_schema.sql"))
+    logger.warning("warehouse %s migrated in %.1f s", path, time.monotonic() - started)
+
+
+def rewrite_when_closed(con: duckdb.DuckDBPyConnection) -> None:
+    """Ask `connect` to write the warehouse of `con` anew once `con` is closed, so that the
+    rows deleted through it leave no bytes in the file (DuckDB has no rewriting VACUUM)."""
+    [(file,)] = con.execute(
+        "select path from duckdb_databases() where database_name = current_database()"
+    ).fetchall()
+    _rewrites.add(str(Path(file).resolve()))
 
 
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:

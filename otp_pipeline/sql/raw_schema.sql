@@ -5,8 +5,9 @@ create schema if not exists raw;
 create table if not exists raw.si_pe (
     mois varchar not null,
     id_ais varchar not null,
-    id_individu varchar not null,
-    date_naissance date not null,
+    -- Age at prescription (contract §5), computed at ingestion: the person id and the
+    -- birth date are never stored (docs/personal-data.md).
+    age integer not null,
     code_departement varchar not null,
     code_agence varchar,
     type_prescripteur varchar,
@@ -29,8 +30,7 @@ create table if not exists raw.si_pe (
 create table if not exists raw.imilo (
     mois varchar not null,
     id_prescription varchar not null,
-    id_jeune varchar not null,
-    date_naissance date not null,
+    age integer not null,
     code_mission_locale varchar not null,
     code_departement varchar not null,
     date_prescription date not null,
@@ -55,7 +55,12 @@ create table if not exists raw.quarantine (
     sha256 varchar not null,
     line_number bigint not null,
     reason varchar not null,
-    raw_record varchar,
+    -- What a producer needs to find and fix the row, never a person id or birth date:
+    -- its id_ais / id_prescription, the column at fault and that column's value (null
+    -- for a person column, and for a line that could not be split into columns).
+    record_id varchar,
+    fault_column varchar,
+    fault_value varchar,
     loaded_at timestamp not null
 );
 

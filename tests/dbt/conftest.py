@@ -5,6 +5,7 @@ against the schema ingestion really writes."""
 
 import json
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -35,30 +36,37 @@ def _formation_as_loaded(row_id: str) -> tuple[str | None, str | None]:
     return tuple(simple_upper(value.strip()) or None for value in formation(row_id))
 
 
+def _aged(row: tuple, prescription: int) -> tuple:
+    """A fixture row as ingestion stores it: its birth date (third) replaced by the age on
+    its date_prescription (at `prescription`), completed years (contract §5)."""
+    born, on = date.fromisoformat(row[2]), date.fromisoformat(row[prescription])
+    age = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+    return (*row[:2], age, *row[3:])
+
+
 def load_raw(con: duckdb.DuckDBPyConnection, si_pe_rows, imilo_rows, objectifs_rows) -> None:
     """Replace the raw tables' rows; the columns no model reads stay null."""
     con.execute("delete from raw.si_pe")
     con.execute("delete from raw.imilo")
     con.execute("delete from raw.objectifs_otp")
     con.executemany(
-        "insert into raw.si_pe (mois, id_ais, date_naissance, code_departement,"
+        "insert into raw.si_pe (mois, id_ais, age, code_departement,"
         " type_prescripteur, date_prescription, date_entree, statut, type_formation,"
-        " code_rome, id_individu, source_file, revision, sha256, line_number, loaded_at)"
-        " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'IND-' || ?, 'ais_' || ? || '.csv', 1, 'sha',"
-        " ?, now())",
+        " code_rome, source_file, revision, sha256, line_number, loaded_at)"
+        " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ais_' || ? || '.csv', 1, 'sha', ?, now())",
         [
-            (*row, *_formation_as_loaded(row[1]), row[1], row[0], line)
+            (*_aged(row, 5), *_formation_as_loaded(row[1]), row[0], line)
             for line, row in enumerate(si_pe_rows, start=2)
         ],  # fmt: skip
     )
     con.executemany(
-        "insert into raw.imilo (mois, id_prescription, date_naissance, code_departement,"
+        "insert into raw.imilo (mois, id_prescription, age, code_departement,"
         " date_prescription, date_entree, statut, numero_ais, type_formation, code_rome,"
-        " id_jeune, code_mission_locale, source_file, revision, sha256, line_number, loaded_at)"
-        " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'JEUNE-' || ?, 'ML-TEST',"
-        " 'imilo_' || ? || '.csv', 1, 'sha', ?, now())",
+        " code_mission_locale, source_file, revision, sha256, line_number, loaded_at)"
+        " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ML-TEST', 'imilo_' || ? || '.csv', 1, 'sha',"
+        " ?, now())",
         [
-            (*row, *_formation_as_loaded(row[1]), row[1], row[0], line)
+            (*_aged(row, 4), *_formation_as_loaded(row[1]), row[0], line)
             for line, row in enumerate(imilo_rows, start=2)
         ],  # fmt: skip
     )

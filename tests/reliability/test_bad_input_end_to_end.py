@@ -22,6 +22,8 @@ from reliability_helpers import (
     write_good_landing,
 )
 
+from otp_pipeline.lib.publication.tables import TABLES
+
 
 def _ais_path(root):
     return root / "landing" / "si_pe" / f"ais_{MONTH}.csv"
@@ -141,19 +143,21 @@ def test_corrected_delivery_publishes_and_every_row_is_accounted(published_month
     ) == (41, 1)
     assert files[f"ais_{MONTH}_r2.csv"]["quarantine_reasons"] == {"DATE_INVALIDE:date_naissance": 1}
     assert files[f"imilo_{MONTH}.csv"]["quarantine_reasons"] == {"DEPARTEMENT_INCONNU": 1}
-    assert query(warehouse, "select count(*) from raw.quarantine where raw_record = ''") == [(0,)]
+    # Where to find and fix each row, never its birth date: the bad date's value is not kept.
+    assert query(warehouse, "select record_id, fault_column, fault_value from raw.quarantine "
+                            "where reason like 'DATE_INVALIDE%'") == [
+        ("AIS-BAD-0", "date_naissance", None)]  # fmt: skip
     # What changed (contract §7), by hand: AIS-NEW is one more PE prescription of an
     # under-26 in region 11 (75), like AIS-000, -003, … -036 (13): one row of each table
-    # moves (region 11's counts, its PE indicator 13 -> 14), none is added or removed.
+    # moves (region 11's counts, its PE indicator 13 -> 14), none is added or removed; no
+    # sectors file, so its row of prescriptions_secteurs_avenir (HORS_LISTE) moves too.
     changes = manifest["changes"]
     assert (
         changes["previous_produced_at"]
         == json.loads((vintage / "manifest.json").read_text("utf-8"))["produced_at"]
     )
-    five = ("prescriptions_mensuelles", "suivi_otp", "qualite_prescripteur",
-            "prescriptions_par_formation", "projection_otp")  # fmt: skip
     moved = {"rows_added": 0, "rows_removed": 0, "rows_changed": 1}
-    assert {name: changes["tables"][name] for name in five} == dict.fromkeys(five, moved)
+    assert changes["tables"] == dict.fromkeys(TABLES, moved)
     report = (root / "published" / MONTH / "rapport.html").read_text("utf-8")
     assert f"SI Pôle emploi, {MONTH} : ais_{MONTH}.csv → ais_{MONTH}_r2.csv (révision 2)" in report
     assert (

@@ -38,7 +38,7 @@ def _read(module, content: str):
     except StructuralError as error:
         return str(error)
     rows = sorted(row for batch in batches for row in zip(*batch.to_pydict().values(), strict=True))
-    malformed = [(m.line_number, m.reason, m.raw_record) for m in result.malformed]
+    malformed = [(m.line_number, m.reason) for m in result.malformed]
     return rows, malformed, result.rows_read
 
 

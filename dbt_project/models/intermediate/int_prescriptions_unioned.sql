@@ -25,7 +25,7 @@ si_pe_aligned as (
         'SI_PE' as source,
         id_ais as id_prescription,
         mois_fichier,
-        date_naissance,
+        age,
         date_prescription,
         date_entree,
         code_departement,
@@ -47,7 +47,7 @@ imilo_aligned as (
         'IMILO' as source,
         id_prescription,
         mois_fichier,
-        date_naissance,
+        age,
         date_prescription,
         date_entree,
         code_departement,
@@ -71,19 +71,6 @@ unioned as (
 derived as (
     select
         *,
-        -- Completed years on the prescription date (contract §5): the difference of the
-        -- years, minus one while the birthday (month, day) is not reached yet. Not
-        -- date_diff('year'), which counts year boundaries. Born 29/02/2000: 20 on
-        -- 28/02/2021, 21 on 01/03/2021.
-        cast(
-            year(date_prescription) - year(date_naissance)
-            - case
-                when strftime(date_prescription, '%m-%d') < strftime(date_naissance, '%m-%d')
-                    then 1
-                else 0
-            end
-            as integer
-        ) as age,
         case
             when source = 'IMILO' then 'ML'
             when prescripteur_renseigne then type_prescripteur

@@ -8,7 +8,7 @@ renamed as (
     select
         mois as mois_fichier,
         id_prescription,
-        date_naissance,
+        age,
         code_mission_locale,
         code_departement,
         date_prescription,

@@ -8,7 +8,7 @@ renamed as (
     select
         mois as mois_fichier,
         id_ais,
-        date_naissance,
+        age,
         date_prescription,
         date_entree,
         code_departement,

@@ -106,8 +106,9 @@ def si_pe(context: dg.AssetExecutionContext, otp: OtpSettings) -> dg.Materialize
 
     Picks the month's winning file (highest revision), detects its encoding (UTF-8 or
     Windows-1252), quarantines bad rows with their line and reason, counts exact duplicates,
-    and replaces the month in one transaction. Earlier months whose loaded file is stale
-    are loaded first. A structural error (contract §6) fails the run.
+    and replaces the month in one transaction. Stores the age at prescription, never the
+    person id or the birth date (docs/personal-data.md). Earlier months whose loaded file
+    is stale are loaded first. A structural error (contract §6) fails the run.
 
     Each partition's metadata is its own month's, whether the month ran alone or in a range:
     `file`, `revision`, `encoding`, `sha256`, `rows_read` / `rows_loaded` /

@@ -16,7 +16,12 @@ from otp_pipeline.lib.ingestion.odd_values import (
     odd_values_sql,
 )
 from otp_pipeline.lib.ingestion.reader import ReadResult, read_batches
-from otp_pipeline.lib.ingestion.row_checks import check_parameters, checked_rows_sql, raw_insert_sql
+from otp_pipeline.lib.ingestion.row_checks import (
+    check_parameters,
+    checked_rows_sql,
+    quarantine_insert_sql,
+    raw_insert_sql,
+)
 from otp_pipeline.lib.months import month_from_index, month_index, parse_month
 from otp_pipeline.lib.settings import Feed
 
@@ -126,6 +131,8 @@ def load_delivery(
         raise StructuralError(label, "no data row (header only)")
     first_day, next_month = _month_bounds(delivery.month)
     con.execute(checked_rows_sql(feed), check_parameters(feed, first_day, next_month, departements))
+    # The delivered text, person ids and birth dates included, is not needed any more.
+    con.execute("drop table landing_rows")
     loaded, quarantined, duplicates, reasons = _counts(con)
     for malformed in result.malformed:
         reasons[malformed.reason] = reasons.get(malformed.reason, 0) + 1
@@ -172,7 +179,6 @@ def _replace_month(con, feed: Feed, delivery: Delivery, report: DeliveryReport, 
         {
             "line_number": pa.array([m.line_number for m in result.malformed], pa.int64()),
             "reason": pa.array([m.reason for m in result.malformed], pa.string()),
-            "raw_record": pa.array([m.raw_record for m in result.malformed], pa.string()),
         }
     )
     con.execute("begin transaction")
@@ -180,21 +186,15 @@ def _replace_month(con, feed: Feed, delivery: Delivery, report: DeliveryReport, 
         con.execute(f'delete from raw."{feed.name}" where mois = $mois', {"mois": delivery.month})
         con.execute(raw_insert_sql(feed), {"mois": delivery.month, **lineage})
         con.execute("delete from raw.quarantine where source = $source and mois = $mois", key)
-        con.execute(
-            f"""
-            insert into raw.quarantine
-            select $source, $mois, $source_file, $revision, $sha256, line_number, reason,
-                   concat_ws(';', {", ".join(f'"{c}"' for c in feed.columns)}), $loaded_at
-            from checked_rows where reason is not null
-            """,
-            {**key, **lineage},
-        )
+        con.execute(quarantine_insert_sql(feed), {**key, **lineage})
+        # A line that could not be split into columns keeps its file, line and reason only.
         con.register("malformed_rows", malformed)
         con.execute(
             """
-            insert into raw.quarantine
-            select $source, $mois, $source_file, $revision, $sha256, line_number, reason,
-                   raw_record, $loaded_at
+            insert into raw.quarantine by name
+            select $source as source, $mois as mois, $source_file as source_file,
+                   $revision as revision, $sha256 as sha256, line_number, reason,
+                   $loaded_at as loaded_at
             from malformed_rows
             """,
             {**key, **lineage},

@@ -40,11 +40,11 @@ csv.field_size_limit(min(sys.maxsize, FIELD_LIMIT))
 
 @dataclass
 class Malformed:
-    """A data record that cannot be read as a row of the header's width."""
+    """A data record that cannot be read as a row of the header's width: where and why
+    only (its text may hold personal data, and nothing could tell which field is which)."""
 
     line_number: int
     reason: str
-    raw_record: str
 
 
 @dataclass
@@ -107,7 +107,7 @@ def read_batches(
             break
         except csv.Error:
             result.rows_read += 1
-            result.malformed.append(Malformed(start, REASON_UNREADABLE, ""))
+            result.malformed.append(Malformed(start, REASON_UNREADABLE))
             consumed += reader.line_num - before
             continue
         consumed += reader.line_num - before
@@ -120,8 +120,7 @@ def read_batches(
                 starts, rows = [], []
         elif not _is_blank(record):  # blank lines are skipped, not counted
             result.rows_read += 1
-            values = ";".join(value.strip() for value in record)
-            result.malformed.append(Malformed(start, REASON_FIELD_COUNT, values))
+            result.malformed.append(Malformed(start, REASON_FIELD_COUNT))
     lines.flush()
     yield from lines.take_ready()
     if rows:
@@ -204,9 +203,7 @@ class _Lines:
         numbers = np.concatenate(
             [np.arange(first, first + end - start) for start, end, first in runs]
         )
-        batch = _plain_batch(
-            self.array.take(indices), self.lines, indices, numbers, *self.header, self.result
-        )
+        batch = _plain_batch(self.array.take(indices), numbers, *self.header, self.result)
         if batch.num_rows:
             self.ready.append(batch)
 
@@ -263,16 +260,15 @@ def _found(text: str, character: str) -> list[int]:
     return positions
 
 
-def _plain_batch(run, lines, indices, numbers, positions, width, columns, result) -> pa.Table:
-    """The rows of the plain lines `run` (`lines[indices]`), at physical lines `numbers`:
+def _plain_batch(run, numbers, positions, width, columns, result) -> pa.Table:
+    """The rows of the plain lines `run`, at physical lines `numbers`:
     blank lines skipped, lines of the wrong width to `result.malformed`."""
     fields = pc.split_pattern(run, ";")
     good = pc.equal(pc.list_value_length(fields), width)
     blank = pc.equal(_trimmed(run), "")
     result.rows_read += len(run) - (pc.sum(blank).as_py() or 0)
     for at in pc.indices_nonzero(pc.invert(pc.or_(good, blank))).to_pylist():
-        values = ";".join(value.strip() for value in lines[int(indices[at])].split(";"))
-        result.malformed.append(Malformed(int(numbers[at]), REASON_FIELD_COUNT, values))
+        result.malformed.append(Malformed(int(numbers[at]), REASON_FIELD_COUNT))
     numbers = pa.array(numbers, pa.int64())
     if not pc.all(good).as_py():
         fields, numbers = fields.filter(good), numbers.filter(good)

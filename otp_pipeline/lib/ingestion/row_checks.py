@@ -6,10 +6,12 @@ parameter.
 """
 
 from otp_pipeline.lib.ingestion.codes import upper_sql
+from otp_pipeline.lib.personal_data import age_sql, fault_sql
 from otp_pipeline.lib.settings import (
     AGE_MAX,
     AGE_MIN,
     ENTRY_STATUTS,
+    PERSONAL_COLUMNS,
     REASON_AGE,
     REASON_BAD_DATE,
     REASON_CONFLICTING_ID,
@@ -60,6 +62,10 @@ def checked_rows_sql(feed: Feed) -> str:
         f"case when is_entry and d_entree < d_prescription then '{REASON_ENTRY_BEFORE}' end",
     ]
     row_text = ", ".join(_q(column) for column in feed.columns)
+    personal = ", ".join(
+        _q(column) for column in (*feed.columns, "d_naissance")
+        if column in (*PERSONAL_COLUMNS, "d_naissance")
+    )  # fmt: skip
     return f"""
 create or replace temp table checked_rows as
 with normalised as (
@@ -77,12 +83,7 @@ with normalised as (
     from landing_rows
 ),
 aged as (
-    select
-        *,
-        year(d_prescription) - year(d_naissance)
-        - case when month(d_prescription) * 100 + day(d_prescription)
-                    < month(d_naissance) * 100 + day(d_naissance) then 1 else 0 end as age
-    from normalised
+    select *, {age_sql("d_naissance", "d_prescription")} as age from normalised
 ),
 -- Materialised: read twice below, its expressions are computed once.
 first_fault as materialized (
@@ -110,8 +111,10 @@ per_id as (
     from per_text
     group by all
 )
+-- The person columns stop here: the row text above holds them for the duplicate check,
+-- the age is what is kept of the birth date.
 select
-    first_fault.*,
+    first_fault.* exclude ({personal}),
     per_id.variants,
     case when first_fault.row_reason is not null then first_fault.row_reason
          when per_id.variants > 1 then '{REASON_CONFLICTING_ID}' end as reason,
@@ -139,23 +142,25 @@ def check_parameters(feed: Feed, first_day, next_month, departements) -> dict:
 def raw_insert_sql(feed: Feed) -> str:
     """Insert the loaded rows of `checked_rows` into `raw.<feed>`, normalised and typed."""
     typed = {
-        "date_naissance": "d_naissance",
         "date_prescription": "d_prescription",
         "date_entree": "case when is_entry then d_entree end",
         "code_departement": "n_departement",
         "statut": "n_statut",
     }
+    columns = stored_columns(feed)
     values = []
-    for column in feed.columns:
-        if column in typed:
+    for column in columns:
+        if column == "age":
+            values.append("age")
+        elif column in typed:
             values.append(typed[column])
         elif column in feed.upper_columns:
             values.append(f"nullif({upper_sql(_q(column))}, '')")
         else:
             values.append(f"nullif({_q(column)}, '')")
-    columns = ", ".join(["mois", *map(_q, feed.columns), *LINEAGE])
+    names = ", ".join(["mois", *map(_q, columns), *LINEAGE])
     return f"""
-insert into raw.{_q(feed.name)} ({columns})
+insert into raw.{_q(feed.name)} ({names})
 select $mois, {", ".join(values)}, $source_file, $revision, $sha256, line_number, $loaded_at
 from checked_rows
 where reason is null and not is_duplicate
@@ -163,3 +168,30 @@ where reason is null and not is_duplicate
 
 
 LINEAGE = ("source_file", "revision", "sha256", "line_number", "loaded_at")
+
+
+def stored_columns(feed: Feed) -> tuple[str, ...]:
+    """The feed's columns as `raw.<feed>` stores them: the person columns left out, the
+    age where the birth date was."""
+    return tuple(
+        "age" if column == "date_naissance" else column
+        for column in feed.columns
+        if column == "date_naissance" or column not in PERSONAL_COLUMNS
+    )
+
+
+def quarantine_insert_sql(feed: Feed) -> str:
+    """Insert the quarantined rows of `checked_rows` into `raw.quarantine`: file, line,
+    reason, record id, the column at fault and its value (never a person column's)."""
+    column_sql, value_sql = fault_sql(feed, _q)
+    return f"""
+insert into raw.quarantine by name
+with faults as (
+    select *, {column_sql} as fault_column from checked_rows where reason is not null
+)
+select
+    $source as source, $mois as mois, $source_file as source_file, $revision as revision,
+    $sha256 as sha256, line_number, reason, nullif({_q(feed.id_column)}, '') as record_id,
+    fault_column, {value_sql} as fault_value, $loaded_at as loaded_at
+from faults
+"""

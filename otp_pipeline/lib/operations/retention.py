@@ -1,10 +1,13 @@
 """Retention of personal data: purging the person-level rows of old months from the warehouse.
 
-`raw.si_pe`, `raw.imilo` and `raw.quarantine` hold person ids, birth dates and raw lines.
-A purge deletes them for the months before a horizon and keeps `raw.deliveries` (the
-accounting: file, checksum, counts, no person data), so the ingestion's staleness check
-still sees those months as loaded and later months run without reloading them.
-`raw.purges` records what was deleted. Published tables are never touched.
+`raw.si_pe`, `raw.imilo` and `raw.quarantine` hold pseudonymised record ids (`id_ais`,
+`id_prescription`, `numero_ais`) and ages, row by row (docs/personal-data.md). A purge
+deletes them for the months before a horizon and keeps `raw.deliveries` (the accounting:
+file, checksum, counts, no person data), so the ingestion's staleness check still sees
+those months as loaded and later months run without reloading them.
+`raw.purges` records what was deleted. Published tables are never touched. Deleted rows
+linger in a DuckDB file's free blocks: the warehouse is written anew when the purge's
+connection closes (`warehouse.rewrite_when_closed`).
 """
 
 from dataclasses import dataclass
@@ -13,7 +16,7 @@ from datetime import UTC, datetime
 import duckdb
 
 from otp_pipeline.lib.months import month_index, parse_month
-from otp_pipeline.lib.warehouse import ensure_raw_schema
+from otp_pipeline.lib.warehouse import ensure_raw_schema, rewrite_when_closed
 
 # Entries of a prescription may fall months later (§5): the months kept in full must cover
 # that lag, or later months would lose entries. Two years by default.
@@ -50,8 +53,10 @@ def purge_before(
 ) -> list[Purged]:
     """Delete the person-level rows of every month before `horizon`, in one transaction.
 
-    Refused when fewer than `min_months_kept` loaded months would remain from the horizon
-    to the latest loaded month: those months' entries still need the older prescriptions.
+    `con` must come from `warehouse.connect`: the file is written anew when it closes, so
+    that the deleted rows leave no bytes behind. Refused when fewer than `min_months_kept`
+    loaded months would remain from the horizon to the latest loaded month: those months'
+    entries still need the older prescriptions.
     """
     parse_month(horizon)
     ensure_raw_schema(con)
@@ -96,8 +101,8 @@ def purge_before(
     except BaseException:
         con.execute("rollback")
         raise
-    # Deleted rows linger in the file's free blocks until it is rewritten.
-    con.execute("checkpoint")
+    if purged:
+        rewrite_when_closed(con)
     return purged
 
 

@@ -20,6 +20,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from otp_pipeline.lib.personal_data import private_folder
 from otp_pipeline.lib.quality.frames import read_frame, read_frames
 from otp_pipeline.lib.quality.memo import configurations_memoised
 from otp_pipeline.lib.quality.results import (
@@ -284,6 +285,8 @@ def _context(warehouse: Path):
     first_time = not config.is_file()
     if not first_time and root in _CONTEXTS:
         return _CONTEXTS[root]
+    # Validation results and Data Docs show values of the warehouse's rows: owner only.
+    private_folder(root / GX_FOLDER)
     context = gx.get_context(mode="file", project_root_dir=str(root))
     _CONTEXTS[root] = context
     if first_time:
