@@ -21,7 +21,7 @@ def test_the_marts_and_facts_name_the_month_they_count_in():
         "fct_entrees": MonthlyRelation("main", "fct_entrees", "mois_entree"),
         **{name: MonthlyRelation("main", name, "mois") for name in (
             "prescriptions_mensuelles", "suivi_otp", "qualite_prescripteur",
-            "prescriptions_par_formation", "projection_otp",
+            "prescriptions_par_formation", "projection_otp", "prescriptions_secteurs_avenir",
         )},
     }  # fmt: skip
 
