@@ -20,7 +20,7 @@ LONGEST_FIRST = (
     "defs/quality/test_quality_checks.py",  # 55 s
     "ops/test_dagster_ui.py",  # 50 s
     "lib/quality/test_steering_suites.py",  # 49 s
-    "defs/test_pipeline_end_to_end.py",  # 30 s
+    "defs/publication/test_pipeline_end_to_end.py",  # 30 s
     "dbt/test_dbt_marts.py",  # 23 s
     "reliability/test_bad_input_end_to_end.py",  # 23 s
 )

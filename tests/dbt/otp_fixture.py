@@ -1,6 +1,6 @@
 """The hand-written fixture of the transformation tests: raw rows of three months, two
 regions plus Corsica, and the objectives. The expected tables are worked out by hand in
-test_dbt_marts.py; tests/defs/test_pipeline_end_to_end.py delivers the same rows as files."""
+test_dbt_marts.py; tests/fixture_landing.py delivers the same rows as files."""
 
 # Departments used: 75, 92, 93 → region 11 (Île-de-France); 01, 69 → 84
 # (Auvergne-Rhône-Alpes); 2A → 94 (Corse). Ages are worked out in test_dbt_marts.py.

@@ -6,9 +6,9 @@ import json
 
 import dagster as dg
 import pytest
+from fixture_landing import MONTHS, fixture_settings, typed
 from frictionless_check import validation_errors
 from test_dbt_marts import COLUMNS, EXPECTED
-from test_pipeline_end_to_end import MONTHS, _typed, fixture_settings
 
 from otp_pipeline.definitions import defs
 from otp_pipeline.runner import RANGE_END, RANGE_START, spans
@@ -47,7 +47,7 @@ def test_backfill_publishes_each_month_as_of_itself(backfill, table, month):
     with open(backfill["folder"] / month / f"{table}.csv", encoding="utf-8", newline="") as f:
         header, *rows = list(csv.reader(f, delimiter=";"))
     assert header == [name for name, _ in COLUMNS[table]]
-    assert [_typed(table, row) for row in rows] == EXPECTED[table][month]
+    assert [typed(table, row) for row in rows] == EXPECTED[table][month]
 
 
 def test_backfill_manifest_lists_only_the_files_up_to_its_month(backfill):
