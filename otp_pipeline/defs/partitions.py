@@ -14,9 +14,9 @@ monthly_partitions = dg.MonthlyPartitionsDefinition(start_date="2021-01", fmt="%
 ONE_RUN_PER_BACKFILL = dg.BackfillPolicy.single_run()
 # Every asset given this policy makes Dagster 1.13 warn, at import, that `backfill_policy` is
 # in beta (a BetaWarning per asset, printed by every command that loads the definitions). It
-# is a deliberate choice (docs/decisions.md), checked by tests/defs/transform/test_backfill.py at each
-# upgrade: that warning alone is silenced, here where the policy is chosen, before the asset
-# modules that raise it are imported.
+# is a deliberate choice (docs/decisions.md), checked by tests/defs/transform/test_backfill.py
+# at each upgrade: that warning alone is silenced, here where the policy is chosen, before the
+# asset modules that raise it are imported.
 warnings.filterwarnings(
     "ignore", message="Parameter `backfill_policy` of function", category=dg.BetaWarning
 )
