@@ -6,7 +6,9 @@
 For each scale: demo data (generated once under bench/data/), the baseline (median of
 `--repeats`), the pipeline cold (empty warehouse: loads every month up to M) and warm
 (earlier months loaded: the run of M only, `--repeats` times), both compared with the
-baseline's tables. Extras: `--overheads`, `--profile`, `--backfill 2021-01:2022-12`.
+baseline's tables. Extras: `--overheads`, `--profile`, `--backfill 2021-01:2022-12`,
+`--history 36` (months 1, 12 and 36 through Dagster's CLI, each after the months before
+it, at `--history-scale`; bench/history.py).
 Results are merged into `results.json` (a partial run keeps the other keys) and the
 tables of RESULTS.md are regenerated from it.
 """
@@ -24,6 +26,7 @@ sys.path.insert(0, str(BENCH_DIR))
 
 from baseline import months_up_to  # noqa: E402
 from compare import compare_month  # noqa: E402
+from history import bench_history, ensure_history_data  # noqa: E402
 from measure import load_average, run_measured  # noqa: E402
 from month_costs import (  # noqa: E402
     FIRST_MONTH,
@@ -235,6 +238,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backfill", default=None, help="months of a scale-1 backfill")
     parser.add_argument("--skip-scales", action="store_true", help="only the extras")
     parser.add_argument(
+        "--history", type=int, default=None,
+        help="months of clean history: month 1 alone, then 12 and this one after the rest",
+    )  # fmt: skip
+    parser.add_argument("--history-scale", type=float, default=1.0)
+    parser.add_argument(
         "--fixed-cost", action="store_true",
         help="a ~1,000-row month through Dagster's CLI against the stack floor",
     )  # fmt: skip
@@ -306,6 +314,14 @@ def main(argv: list[str] | None = None) -> int:
         save()
     if args.backfill and not args.quick:
         results["backfill"] = bench_backfill(args.backfill, args.out, args.data, repeats)
+        save()
+    if args.history:
+        data = ensure_history_data(args.data, args.history_scale, args.history)
+        results["history"] = {
+            "scale": args.history_scale, "data": data,
+            **bench_history(Path(data["landing"]), args.out / "work" / "history",
+                            args.history, repeats),
+        }  # fmt: skip
         save()
     if not args.no_report:
         write_report(results, args.report, BENCH_DIR)
