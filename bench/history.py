@@ -135,7 +135,8 @@ def history_rows(results: dict) -> list[str]:
         f"Clean demo data at scale {history['scale']:g}, {history['months']} months; each "
         "month through Dagster's CLI, medians of the repeats; peak RSS of the process tree.",
         "",
-        "| month | run after | repeats | wall s | CPU s | peak RSS MiB | / month 1 | load avg before |",
+        "| month | run after | repeats | wall s | CPU s | peak RSS MiB | / month 1 "
+        "| load avg before |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for entry in [history["month_1"], *history["checkpoints"]]:
