@@ -21,8 +21,8 @@ import shutil
 import statistics
 from pathlib import Path
 
-from measure import load_average, run_measured
-from pipeline_run import PROJECT_ROOT, VENV_BIN, rows_read, run_pipeline
+from measure import load_average
+from pipeline_run import ensure_demo, rows_read, run_pipeline
 
 FIRST_MONTH = "2021-01"
 CHECKPOINTS = (12,)
@@ -45,21 +45,8 @@ def checkpoints(count: int) -> list[int]:
 
 def ensure_history_data(data_root: Path, scale: float, count: int) -> dict:
     """Clean demo data of the `count` months from 2021-01, generated once, timed."""
-    months = history_months(count)
     landing = data_root / f"s{scale:g}_clean_history_{count}".replace(".", "_")
-    present = landing / "si_pe"
-    if present.is_dir() and {p.name[4:11] for p in present.iterdir()} >= set(months):
-        return {"landing": str(landing), "generated_now": False}
-    command = [
-        str(VENV_BIN / "otp-pipeline"), "demo-data", "--out", str(landing),
-        "--months", f"{months[0]}:{months[-1]}", "--scale", f"{scale:g}", "--seed", "7",
-        "--clean",
-    ]  # fmt: skip
-    measured = run_measured(command, cwd=PROJECT_ROOT)
-    if measured.returncode != 0:
-        raise RuntimeError(measured.output_tail)
-    return {"landing": str(landing), "generated_now": True, "generation_s": measured.wall_s,
-            "load": measured.load_before}  # fmt: skip
+    return ensure_demo(landing, history_months(count), scale, clean=True)
 
 
 def _summary(month: str, runs: list[dict]) -> dict:

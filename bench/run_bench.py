@@ -34,7 +34,14 @@ from month_costs import (  # noqa: E402
     bench_clean_month,
     bench_fixed_cost,
 )
-from pipeline_run import PROJECT_ROOT, VENV_BIN, rows_read, run_pipeline, step_of_dbt  # noqa: E402
+from pipeline_run import (  # noqa: E402
+    PROJECT_ROOT,
+    VENV_BIN,
+    ensure_demo,
+    rows_read,
+    run_pipeline,
+    step_of_dbt,
+)
 from report import write_report  # noqa: E402
 
 PYTHON = str(VENV_BIN / "python")
@@ -51,23 +58,8 @@ def scale_name(scale: float, clean: bool = False) -> str:
 def ensure_data(data_root: Path, scale: float, month: str, clean: bool = False) -> dict:
     """Demo landing folder for the months up to `month` (`clean`: UTF-8, no bad row, no
     duplicate, no revision, only `month`); generated once, timed."""
-    landing = data_root / scale_name(scale, clean)
     months = [month] if clean else months_up_to(month)
-    wanted = [landing / "si_pe", landing / "imilo", landing / "objectifs"]
-    if all(folder.is_dir() and any(folder.iterdir()) for folder in wanted):
-        present = {p.name[4:11] for p in (landing / "si_pe").iterdir()}
-        if all(m in present for m in months):
-            return {"landing": str(landing), "generated_now": False}
-    command = [
-        str(VENV_BIN / "otp-pipeline"), "demo-data", "--out", str(landing),
-        "--months", f"{months[0]}:{months[-1]}", "--scale", f"{scale:g}", "--seed", "7",
-        *(["--clean"] if clean else []),
-    ]  # fmt: skip
-    measured = run_measured(command, cwd=PROJECT_ROOT)
-    if measured.returncode != 0:
-        raise RuntimeError(measured.output_tail)
-    return {"landing": str(landing), "generated_now": True, "generation_s": measured.wall_s,
-            "load": measured.load_before}  # fmt: skip
+    return ensure_demo(data_root / scale_name(scale, clean), months, scale, clean)
 
 
 def run_baseline_measured(landing: Path, month: str, out: Path, repeats: int) -> dict:

@@ -261,3 +261,13 @@ def test_run_bench_runs_the_history_case(tmp_path):
     assert set(third["rows_loaded_before"]) == {"si_pe", "imilo"}
     assert "otp_dbt_models" in third["steps"]
     assert "| 3 (2021-03) | 2 months | 1 |" in report.read_text(encoding="utf-8")
+
+
+def test_history_times_month_12_and_the_last():
+    from history import checkpoints, history_months
+
+    assert checkpoints(36) == [12, 36]
+    assert checkpoints(12) == [12]
+    assert checkpoints(3) == [3]
+    assert checkpoints(1) == []
+    assert history_months(14)[::13] == ["2021-01", "2022-02"]
