@@ -77,7 +77,7 @@ dev: setup
 # against the stack floor, one clean x10 month against the plain DuckDB baseline (the six
 # tables compared cell for cell), the 24-month backfill against a month's run, and the
 # history (months 1, 12 and 36 of clean scale-1 data, each after the months before it).
-# About 40 min on 2 cores; the data stays in bench/data/.
+# About 30 min on 2 cores; the data stays in bench/data/.
 bench: setup
 	$(BIN)/python bench/run_bench.py --skip-scales --fixed-cost --clean-scale 10 --repeats 3 \
 		--backfill 2021-01:2022-12 --history 36
