@@ -257,7 +257,7 @@ def test_run_bench_runs_the_history_case(tmp_path):
     assert [r["months"] for r in history["range_runs"]] == ["2021-01:2021-02"]
     assert set(history["slope"]) == {"1", "3"}
     [third] = history["checkpoints"]
-    assert third["peak_rss_mib"] > 0 and third["wall_s"] > 0
+    assert third["peak_rss_mib"] > 0 and third["wall_s"] > 0 and third["cpu_ratio_to_month_1"] > 0
     assert set(third["rows_loaded_before"]) == {"si_pe", "imilo"}
     assert "otp_dbt_models" in third["steps"]
     assert "| 3 (2021-03) | 2 months | 1 |" in report.read_text(encoding="utf-8")
