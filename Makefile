@@ -74,12 +74,13 @@ dev: setup
 	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
 
 # Benchmarks (bench/RESULTS.md), in one run: a ~1,000-row month through Dagster's CLI
-# against the stack floor, one clean x10 month against the plain DuckDB baseline (the two
-# compared cell for cell) and the 24-month backfill against a month's run. About 20 min on
-# 2 cores; the data stays in bench/data/.
+# against the stack floor, one clean x10 month against the plain DuckDB baseline (the six
+# tables compared cell for cell), the 24-month backfill against a month's run, and the
+# history (months 1, 12 and 36 of clean scale-1 data, each after the months before it).
+# About 30 min on 2 cores; the data stays in bench/data/.
 bench: setup
 	$(BIN)/python bench/run_bench.py --skip-scales --fixed-cost --clean-scale 10 --repeats 3 \
-		--backfill 2021-01:2022-12
+		--backfill 2021-01:2022-12 --history 36
 
 # x100: 10 M AIS + 4 M I-Milo rows, one clean month (about 8 min to generate).
 bench-100: setup

@@ -4,7 +4,7 @@
 
 One DuckDB process: `read_csv` in parallel on every month's winning file up to M (every
 column VARCHAR), the contract's row checks and counting rules in SQL (see baseline.sql),
-the three tables of §7 and the two of §8 written as Parquet by DuckDB. On clean data
+the three tables of §7, the two of §8 and the one of §9 written as Parquet by DuckDB. On clean data
 (`otp-pipeline demo-data --clean`) its tables equal the pipeline's cell for cell
 (tests/bench/test_bench_smoke.py). It assumes clean UTF-8 input, yet applies every row
 check: a row the pipeline would quarantine is left out, duplicates are loaded once. What
@@ -37,7 +37,7 @@ THRESHOLDS = PROJECT_ROOT / "expectations" / "thresholds.yml"
 SQL_FILE = BENCH_DIR / "baseline.sql"
 TABLES = (
     "prescriptions_mensuelles", "suivi_otp", "qualite_prescripteur",
-    "prescriptions_par_formation", "projection_otp",
+    "prescriptions_par_formation", "projection_otp", "prescriptions_secteurs_avenir",
 )  # fmt: skip
 FEEDS = {"si_pe": "ais", "imilo": "imilo"}
 SOURCES = {"si_pe": "SI_PE", "imilo": "IMILO"}
@@ -48,6 +48,7 @@ REQUIRED = {
               "code_departement", "date_prescription", "statut"),
 }  # fmt: skip
 FIRST_MONTH = "2021-01"
+SECTORS_NAMES = ("secteurs_avenir.csv", "secteurs_avenir.csv.gz")
 NAME = re.compile(r"(ais|imilo)_([0-9]{4}-(?:0[1-9]|1[0-2]))(?:_r([2-9]|[1-9][0-9]+))?\.csv(\.gz)?")
 
 
@@ -117,6 +118,18 @@ def header_columns(path: Path, feed: str) -> dict[str, str]:
     return columns
 
 
+def sectors_file(landing: Path) -> Path | None:
+    """The sectors file of §9 (`.csv` or `.csv.gz`; a link or folder is no file), or None."""
+    found = [
+        path
+        for path in (landing / "objectifs" / name for name in SECTORS_NAMES)
+        if path.is_file() and not path.is_symlink()
+    ]
+    if len(found) > 1:
+        raise SystemExit("baseline: secteurs_avenir.csv and secteurs_avenir.csv.gz both present")
+    return found[0] if found else None
+
+
 def month_bounds(month: str) -> tuple[dt.date, dt.date]:
     year, number = int(month[:4]), int(month[5:7])
     following = dt.date(year + number // 12, number % 12 + 1, 1)
@@ -155,6 +168,10 @@ def run_baseline(landing: Path, month: str, out: Path | None = None) -> dict:
         }
         for statement in script["setup"]:
             con.execute(statement, _used(statement, setup))
+        sectors = sectors_file(landing)
+        if sectors is not None:
+            [statement] = script["secteurs"]
+            con.execute(statement, {"secteurs_csv": str(sectors)})
         timings["setup_s"] = time.perf_counter() - mark
         mark, fallbacks = time.perf_counter(), []
         for feed in FEEDS:
@@ -210,6 +227,7 @@ def run_baseline(landing: Path, month: str, out: Path | None = None) -> dict:
         "rows_valid": rows_valid,
         "records_skipped_by_reader": rejected,
         "read_as_latin_1": fallbacks,
+        "sectors_file": sectors.name if sectors is not None else None,
         "table_rows": table_rows,
         "timings": {name: round(value, 3) for name, value in timings.items()},
     }

@@ -1,11 +1,13 @@
--- Plain DuckDB baseline: the published tables of one month M (contract §7, and the two
--- steering tables of §8) straight from the landing CSV files of every month <= M. The
--- speed-limit anchor of the benchmarks (bench/RESULTS.md), not a second pipeline: nothing
--- is stored, accounted or quarantined, only computed.
+-- Plain DuckDB baseline: the published tables of one month M (contract §7, the two
+-- steering tables of §8 and the sectors' table of §9) straight from the landing CSV
+-- files of every month <= M and the objectives' and sectors' files. The speed-limit
+-- anchor of the benchmarks (bench/RESULTS.md), not a second pipeline: nothing is stored,
+-- accounted or quarantined, only computed.
 --
 -- Run by bench/baseline.py, one section at a time (`-- section: <name>`), every value a
 -- bound parameter:
 --   setup         $departements_csv, $regions_csv, $domaines_csv, $objectifs_csv
+--   secteurs      $secteurs_csv, only when the landing folder has the sectors file (§9)
 --   stage_si_pe   once per winning AIS file:    $path, $columns, $encoding, $mois,
 --                 $premier_jour, $mois_suivant
 --   stage_imilo   once per winning I-Milo file: the same
@@ -75,13 +77,14 @@ create or replace temp macro departement_lu(code) as
 
 -- §8: the three types as given, anything else not filled; the grand domaine is the
 -- letter of one character and four ASCII digits when the referential has that letter
--- (checked by the join of the tables that use it).
+-- (checked by the join of the tables that use it). The code is kept whole (upper-cased)
+-- for the sectors of §9, classified by its prefixes.
 create or replace temp macro formation_lue(valeur) as
     case when upper(valeur) in ('QUALIFIANTE', 'PRE_QUALIFIANTE', 'AUTRE')
         then upper(valeur) else 'NON_RENSEIGNE' end;
 
-create or replace temp macro lettre_rome(valeur) as
-    case when regexp_full_match(valeur, '.[0-9]{4}') then left(upper(valeur), 1) end;
+create or replace temp macro rome_lu(valeur) as
+    case when regexp_full_match(valeur, '.[0-9]{4}') then upper(valeur) end;
 
 create or replace temp table ref_departements as
 select dep, reg
@@ -118,6 +121,12 @@ select
     + 1 as n
 from lus;
 
+-- §9: the sectors file's rows, as read (filled by the `secteurs` section when the landing
+-- folder has the file; without it no region has a list).
+create or replace temp table secteurs (
+    code_region varchar, code_secteur varchar, libelle_secteur varchar, prefixe_rome varchar
+);
+
 -- Empty tables with every contract column: a file is read `union all by name` with one,
 -- so that an optional column absent from the file reads as null (then '').
 create or replace temp table colonnes_si_pe (
@@ -141,8 +150,32 @@ create or replace temp table lignes_lues (
     empreinte ubigint,
     code_region varchar, reseau_prescripteur varchar, tranche_age varchar,
     est_prescription boolean, mois_entree varchar, numero_ais varchar,
-    type_formation varchar, lettre_rome varchar
+    type_formation varchar, code_rome varchar
 );
+
+-- section: secteurs
+-- The sectors file (§9), assumed valid: values trimmed, region codes padded like a
+-- department, codes and prefixes upper-cased.
+insert into secteurs
+with lus as (
+    select
+        net(code_region) as code_region,
+        upper(net(code_secteur)) as code_secteur,
+        net(libelle_secteur) as libelle_secteur,
+        upper(net(prefixe_rome)) as prefixe_rome
+    from read_csv(
+        $secteurs_csv, header = true, all_varchar = true, normalize_names = true,
+        delim = ';', quote = '"', escape = '"'
+    )
+)
+
+select
+    case when regexp_full_match(code_region, '[1-9]') then '0' || code_region
+        else code_region end as code_region,
+    code_secteur,
+    libelle_secteur,
+    prefixe_rome
+from lus;
 
 -- section: stage_si_pe
 insert into lignes_lues
@@ -230,7 +263,7 @@ select
     case when est_entree_statut then strftime(d_entree, '%Y-%m') end,
     null,
     formation_lue(type_formation),
-    lettre_rome(code_rome)
+    rome_lu(code_rome)
 from verifies;
 
 -- section: stage_imilo
@@ -316,7 +349,7 @@ select
     case when est_entree_statut then strftime(d_entree, '%Y-%m') end,
     nullif(numero_ais, ''),
     formation_lue(type_formation),
-    lettre_rome(code_rome)
+    rome_lu(code_rome)
 from verifies;
 
 -- section: unstage
@@ -414,12 +447,29 @@ group by all;
 -- The month's counts of §7 and §8, each source on its own (a matched pair under both).
 create or replace temp table comptes_du_mois as
 select
-    code_region, source, reseau_prescripteur, tranche_age, type_formation, lettre_rome,
+    code_region, source, reseau_prescripteur, tranche_age, type_formation, code_rome,
     count(*) filter (where mois_fichier = $mois and est_prescription) as nb_prescriptions,
     count(*) filter (where mois_entree = $mois) as nb_entrees
 from faits
 where (mois_fichier = $mois and est_prescription) or mois_entree = $mois
 group by all;
+
+-- §9: a region's list is its own rows when it has any, else the `*` rows.
+create or replace temp table listes as
+with propres as (
+    select distinct code_region from secteurs
+    where code_region <> '*'
+)
+
+select
+    ref_regions.reg as code_region,
+    secteurs.prefixe_rome,
+    secteurs.code_secteur,
+    secteurs.libelle_secteur
+from ref_regions
+left join propres on ref_regions.reg = propres.code_region
+inner join secteurs
+    on secteurs.code_region = coalesce(propres.code_region, '*');
 
 create or replace temp table suivi as
 with
@@ -584,7 +634,7 @@ select
     cast(sum(c.nb_entrees) as bigint) as nb_entrees
 from comptes_du_mois as c
 left join ref_regions on c.code_region = ref_regions.reg
-left join ref_domaines as d on c.lettre_rome = d.code
+left join ref_domaines as d on left(c.code_rome, 1) = d.code
 group by all
 order by
     c.code_region, c.source, c.type_formation, domaine_professionnel, c.tranche_age;
@@ -616,3 +666,46 @@ select
     fiabilite
 from suivi
 order by code_region, indicateur, periode_debut;
+
+-- section: prescriptions_secteurs_avenir
+-- §9: counted as prescriptions_par_formation, by sector: the longest prefix of the region's
+-- list that begins the code (prefixes are unique within a list), looked up once per
+-- region and code counted in M.
+with
+
+codes as (
+    select distinct code_region, code_rome
+    from comptes_du_mois
+    where code_rome is not null
+),
+
+secteur_du_code as (
+    select
+        codes.code_region,
+        codes.code_rome,
+        arg_max(l.code_secteur, strlen(l.prefixe_rome)) as code_secteur,
+        arg_max(l.libelle_secteur, strlen(l.prefixe_rome)) as libelle_secteur
+    from codes
+    inner join listes as l
+        on codes.code_region = l.code_region and starts_with(codes.code_rome, l.prefixe_rome)
+    group by codes.code_region, codes.code_rome
+)
+
+select
+    $mois as mois,
+    c.code_region,
+    ref_regions.libelle as libelle_region,
+    c.source,
+    c.type_formation,
+    case when d.code is null then 'NON_RENSEIGNE'
+        else coalesce(s.code_secteur, 'HORS_LISTE') end as code_secteur,
+    case when d.code is not null then s.libelle_secteur end as libelle_secteur,
+    c.tranche_age,
+    cast(sum(c.nb_prescriptions) as bigint) as nb_prescriptions,
+    cast(sum(c.nb_entrees) as bigint) as nb_entrees
+from comptes_du_mois as c
+left join ref_regions on c.code_region = ref_regions.reg
+left join ref_domaines as d on left(c.code_rome, 1) = d.code
+left join secteur_du_code as s on c.code_region = s.code_region and c.code_rome = s.code_rome
+group by all
+order by c.code_region, c.source, c.type_formation, code_secteur, c.tranche_age;

@@ -2,7 +2,7 @@
 
     python bench/compare.py PUBLISHED/2021-03 BASELINE_OUT
 
-Rows are matched on each table's grain (contract §7, §8); every other cell is compared,
+Rows are matched on each table's grain (contract §7, §8, §9); every other cell is compared,
 doubles within 1e-9 (relative or absolute), nulls equal only to nulls. Prints the report
 as JSON; exits 1 when a table differs.
 """
@@ -25,6 +25,9 @@ GRAINS = {
         "tranche_age",
     ),
     "projection_otp": ("mois", "code_region", "indicateur", "periode_debut"),
+    "prescriptions_secteurs_avenir": (
+        "mois", "code_region", "source", "type_formation", "code_secteur", "tranche_age",
+    ),
 }  # fmt: skip
 DOUBLE_TOLERANCE = 1e-9
 

@@ -37,6 +37,26 @@ def bench_env(landing: Path, work: Path) -> dict:
     )
 
 
+def ensure_demo(landing: Path, months: list[str], scale: float, clean: bool) -> dict:
+    """Demo landing folder of `months` (consecutive) in `landing` (`clean`: UTF-8, no bad
+    row, no duplicate, no revision); generated once, timed."""
+    wanted = [landing / "si_pe", landing / "imilo", landing / "objectifs"]
+    if all(folder.is_dir() and any(folder.iterdir()) for folder in wanted):
+        present = {p.name[4:11] for p in (landing / "si_pe").iterdir()}
+        if all(m in present for m in months):
+            return {"landing": str(landing), "generated_now": False}
+    command = [
+        str(VENV_BIN / "otp-pipeline"), "demo-data", "--out", str(landing),
+        "--months", f"{months[0]}:{months[-1]}", "--scale", f"{scale:g}", "--seed", "7",
+        *(["--clean"] if clean else []),
+    ]  # fmt: skip
+    measured = run_measured(command, cwd=PROJECT_ROOT)
+    if measured.returncode != 0:
+        raise RuntimeError(measured.output_tail)
+    return {"landing": str(landing), "generated_now": True, "generation_s": measured.wall_s,
+            "load": measured.load_before}  # fmt: skip
+
+
 def run_pipeline(
     landing: Path, work: Path, months: str, profile: Path | None = None, cli: bool = False
 ) -> dict:

@@ -7,6 +7,8 @@ it, else a small SVG written here.
 
 from pathlib import Path
 
+from history import history_rows
+
 START, END = "<!-- tables:start -->", "<!-- tables:end -->"
 
 
@@ -254,6 +256,10 @@ def tables_markdown(results: dict) -> str:
         "### Backfill",
         "",
         *_backfill_rows(results),
+        "",
+        "### History: a month's run after the months behind it",
+        "",
+        *history_rows(results),
     ]
     if not results.get("scales"):
         return "\n".join(parts)

@@ -6,7 +6,9 @@
 For each scale: demo data (generated once under bench/data/), the baseline (median of
 `--repeats`), the pipeline cold (empty warehouse: loads every month up to M) and warm
 (earlier months loaded: the run of M only, `--repeats` times), both compared with the
-baseline's tables. Extras: `--overheads`, `--profile`, `--backfill 2021-01:2022-12`.
+baseline's tables. Extras: `--overheads`, `--profile`, `--backfill 2021-01:2022-12`,
+`--history 36` (months 1, 12 and 36 through Dagster's CLI, each after the months before
+it, at `--history-scale`; bench/history.py).
 Results are merged into `results.json` (a partial run keeps the other keys) and the
 tables of RESULTS.md are regenerated from it.
 """
@@ -24,6 +26,7 @@ sys.path.insert(0, str(BENCH_DIR))
 
 from baseline import months_up_to  # noqa: E402
 from compare import compare_month  # noqa: E402
+from history import bench_history, ensure_history_data  # noqa: E402
 from measure import load_average, run_measured  # noqa: E402
 from month_costs import (  # noqa: E402
     FIRST_MONTH,
@@ -31,7 +34,14 @@ from month_costs import (  # noqa: E402
     bench_clean_month,
     bench_fixed_cost,
 )
-from pipeline_run import PROJECT_ROOT, VENV_BIN, rows_read, run_pipeline, step_of_dbt  # noqa: E402
+from pipeline_run import (  # noqa: E402
+    PROJECT_ROOT,
+    VENV_BIN,
+    ensure_demo,
+    rows_read,
+    run_pipeline,
+    step_of_dbt,
+)
 from report import write_report  # noqa: E402
 
 PYTHON = str(VENV_BIN / "python")
@@ -48,23 +58,8 @@ def scale_name(scale: float, clean: bool = False) -> str:
 def ensure_data(data_root: Path, scale: float, month: str, clean: bool = False) -> dict:
     """Demo landing folder for the months up to `month` (`clean`: UTF-8, no bad row, no
     duplicate, no revision, only `month`); generated once, timed."""
-    landing = data_root / scale_name(scale, clean)
     months = [month] if clean else months_up_to(month)
-    wanted = [landing / "si_pe", landing / "imilo", landing / "objectifs"]
-    if all(folder.is_dir() and any(folder.iterdir()) for folder in wanted):
-        present = {p.name[4:11] for p in (landing / "si_pe").iterdir()}
-        if all(m in present for m in months):
-            return {"landing": str(landing), "generated_now": False}
-    command = [
-        str(VENV_BIN / "otp-pipeline"), "demo-data", "--out", str(landing),
-        "--months", f"{months[0]}:{months[-1]}", "--scale", f"{scale:g}", "--seed", "7",
-        *(["--clean"] if clean else []),
-    ]  # fmt: skip
-    measured = run_measured(command, cwd=PROJECT_ROOT)
-    if measured.returncode != 0:
-        raise RuntimeError(measured.output_tail)
-    return {"landing": str(landing), "generated_now": True, "generation_s": measured.wall_s,
-            "load": measured.load_before}  # fmt: skip
+    return ensure_demo(data_root / scale_name(scale, clean), months, scale, clean)
 
 
 def run_baseline_measured(landing: Path, month: str, out: Path, repeats: int) -> dict:
@@ -235,6 +230,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backfill", default=None, help="months of a scale-1 backfill")
     parser.add_argument("--skip-scales", action="store_true", help="only the extras")
     parser.add_argument(
+        "--history", type=int, default=None,
+        help="months of clean history: month 1 alone, then 12 and this one after the rest",
+    )  # fmt: skip
+    parser.add_argument("--history-scale", type=float, default=1.0)
+    parser.add_argument(
         "--fixed-cost", action="store_true",
         help="a ~1,000-row month through Dagster's CLI against the stack floor",
     )  # fmt: skip
@@ -306,6 +306,14 @@ def main(argv: list[str] | None = None) -> int:
         save()
     if args.backfill and not args.quick:
         results["backfill"] = bench_backfill(args.backfill, args.out, args.data, repeats)
+        save()
+    if args.history:
+        data = ensure_history_data(args.data, args.history_scale, args.history)
+        results["history"] = {
+            "scale": args.history_scale, "data": data,
+            **bench_history(Path(data["landing"]), args.out / "work" / "history",
+                            args.history, repeats),
+        }  # fmt: skip
         save()
     if not args.no_report:
         write_report(results, args.report, BENCH_DIR)

@@ -2,24 +2,29 @@
 
 Two tiny clean demo months (`generate_landing(clean=True)`, scale 0.005: about 500 AIS and
 200 I-Milo rows each) go ONCE through the pipeline (the monthly job, in process, as the
-CLI runs it) and through `bench/baseline.py`; the five tables of each month must agree
+CLI runs it) and through `bench/baseline.py`; the six tables of each month must agree
 with 0 rows on one side only and 0 differing cells (bench/compare.py). A few rows the
 contract quarantines or loads once are added to the clean files first (in UTF-8), so
-that the baseline's row checks and duplicate rule are held to the pipeline's as well.
+that the baseline's row checks and duplicate rule are held to the pipeline's as well,
+and a few entries whose ROME code meets the demo's sectors file (§9) where it is subtle:
+nested prefixes, a region's own list replacing the national one.
 
-The last test runs `bench/run_bench.py --ingestion-only` on its own default demo data, so
-that the benchmark script keeps working with the baseline's command line and summary.
+The last tests run `bench/run_bench.py` on its own demo data: `--ingestion-only`, so that
+the benchmark script keeps working with the baseline's command line and summary, and
+`--history 3` at scale 0.01, so that the history case's code path runs (nothing timed).
 """
 
 import csv
 import io
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import dagster as dg
 import duckdb
+import pyarrow.parquet as pq
 import pytest
 
 from otp_pipeline.definitions import defs
@@ -35,6 +40,22 @@ from compare import GRAINS, compare_month  # noqa: E402
 
 MONTHS = ("2021-01", "2021-02")
 SECTION_7 = ("prescriptions_mensuelles", "suivi_otp", "qualite_prescripteur")
+SECTORS = "prescriptions_secteurs_avenir"
+# Entries added in February, each in both feeds: (department, code_rome) → the demo's
+# sectors file (otp_pipeline/lib/demo/sectors.py) classifies them as SECTOR_EXPECTED says.
+SECTOR_CASES = (
+    ("59", "H2913"),  # Hauts-de-France (32): H2913 nested in its H29
+    ("59", "h2901"),  # 32: H29 only, upper-cased
+    ("35", "A1414"),  # Bretagne (53): A1414 nested in its A14
+    ("69", "H1203"),  # Auvergne-Rhône-Alpes (84): its own H
+    ("69", "J1301"),  # 84: its own list replaces the national J13
+    ("75", "J1301"),  # Île-de-France (11): the national list
+    ("75", "B1101"),  # 11: no prefix of the list
+)
+SECTOR_EXPECTED = {
+    ("32", "SOUDURE"), ("32", "INDUSTRIE"), ("53", "MARAICHAGE"), ("84", "INDUSTRIE"),
+    ("84", "HORS_LISTE"), ("11", "SOIN"), ("11", "HORS_LISTE"),
+}  # fmt: skip
 
 
 def _append(path: Path, changes: list[dict]) -> None:
@@ -61,7 +82,8 @@ def _append(path: Path, changes: list[dict]) -> None:
 def _add_rows_the_contract_does_not_load(landing: Path) -> None:
     """§6 in February's AIS file and the I-Milo files: each kind of row error, an exact
     duplicate, a duplicate identical once trimmed, an id on two differing rows, a record
-    short of a field; and an I-Milo entry whose numero_ais is a quarantined AIS entry."""
+    short of a field; and an I-Milo entry whose numero_ais is a quarantined AIS entry.
+    Then the entries of SECTOR_CASES in February's files of both feeds (§9)."""
     ais = {"statut": "ENTREE", "date_prescription": "10/02/2021", "date_naissance": "01/01/2000",
            "date_entree": "20/02/2021", "code_departement": "75"}  # fmt: skip
     _append(landing / "si_pe" / "ais_2021-02.csv", [
@@ -77,6 +99,9 @@ def _add_rows_the_contract_does_not_load(landing: Path) -> None:
         {**ais, "id_ais": "X7", "statut": "EN_COURS"},
         {**ais, "id_ais": "X8", "id_individu": " "},
         {**ais, "id_ais": "X9", "_drop": ""},
+        *({**ais, "id_ais": f"Z{n}", "code_departement": departement, "code_rome": code_rome,
+           "type_formation": "QUALIFIANTE"}
+          for n, (departement, code_rome) in enumerate(SECTOR_CASES)),
     ])  # fmt: skip
     imilo = {"statut": "ENTREE", "date_prescription": "2021-01-12", "date_entree": "2021-01-20",
              "date_naissance": "2002-05-05", "code_departement": "93"}  # fmt: skip
@@ -89,6 +114,10 @@ def _add_rows_the_contract_does_not_load(landing: Path) -> None:
     _append(landing / "imilo" / "imilo_2021-02.csv", [
         {**imilo, "id_prescription": "Y3", "date_prescription": "2021-02-10",
          "date_entree": "2021-02-20", "numero_ais": "X6"},  # X6 is quarantined: no match
+        *({**imilo, "id_prescription": f"Z{n}", "date_prescription": "2021-02-10",
+           "date_entree": "2021-02-20", "numero_ais": "", "code_departement": departement,
+           "code_rome": code_rome, "type_formation": "QUALIFIANTE"}
+          for n, (departement, code_rome) in enumerate(SECTOR_CASES)),
     ])  # fmt: skip
 
 
@@ -125,6 +154,49 @@ def test_baseline_equals_the_pipeline_cell_for_cell(both_sides, month):
     assert all(report[table]["rows_pipeline"] > 0 for table in SECTION_7)
     differing = {table: diff for table, diff in report.items() if not diff["equal"]}
     assert differing == {}
+
+
+def test_sectors_table_classifies_as_the_sectors_file_says(both_sides):
+    """The entries of SECTOR_CASES land under their sector (nested prefixes, a region's own
+    list), and Auvergne-Rhône-Alpes, with a list of its own, has none of the national
+    list's other sectors; the baseline equals this table (test above)."""
+    table = pq.read_table(both_sides["root"] / "published" / "2021-02" / f"{SECTORS}.parquet")
+    rows = table.to_pylist()
+    qualifying = {(r["code_region"], r["code_secteur"]) for r in rows
+                  if r["type_formation"] == "QUALIFIANTE"}  # fmt: skip
+    assert qualifying >= SECTOR_EXPECTED
+    own = {r["code_secteur"] for r in rows if r["code_region"] == "84"}
+    assert own <= {"INDUSTRIE", "NUMERIQUE", "SOIN", "HORS_LISTE", "NON_RENSEIGNE"}
+
+
+def _sums(path: Path, keys: tuple[str, ...]) -> dict[tuple, tuple[int, int]]:
+    sums: dict[tuple, tuple[int, int]] = {}
+    for row in pq.read_table(path).to_pylist():
+        key = tuple(row[k] for k in keys)
+        prescriptions, entries = sums.get(key, (0, 0))
+        sums[key] = (prescriptions + row["nb_prescriptions"], entries + row["nb_entrees"])
+    return sums
+
+
+def test_baseline_without_a_sectors_file_classifies_nothing(both_sides, tmp_path):
+    """§9 without the file: no region has a list, so every row is HORS_LISTE or
+    NON_RENSEIGNE; with or without it, the sectors' sums over code_secteur equal the
+    formation table's over domaine_professionnel."""
+    root, month = both_sides["root"], "2021-02"
+    landing = tmp_path / "landing"
+    shutil.copytree(root / "landing", landing)
+    (landing / "objectifs" / "secteurs_avenir.csv").unlink()
+    command = [sys.executable, str(BENCH_DIR / "baseline.py"), "--landing", str(landing),
+               "--month", month, "--out", str(tmp_path / "out")]  # fmt: skip
+    done = subprocess.run(command, check=True, capture_output=True, text=True, timeout=120)
+    assert json.loads(done.stdout.strip().splitlines()[-1])["sectors_file"] is None
+    without = pq.read_table(tmp_path / "out" / f"{SECTORS}.parquet").to_pylist()
+    assert {row["code_secteur"] for row in without} == {"HORS_LISTE", "NON_RENSEIGNE"}
+    assert all(row["libelle_secteur"] is None for row in without)
+    keys = ("code_region", "source", "type_formation", "tranche_age")
+    formation = _sums(root / "baseline" / month / "prescriptions_par_formation.parquet", keys)
+    assert _sums(tmp_path / "out" / f"{SECTORS}.parquet", keys) == formation
+    assert _sums(root / "baseline" / month / f"{SECTORS}.parquet", keys) == formation
 
 
 def test_baseline_loads_the_rows_the_pipeline_loads(both_sides):
@@ -167,3 +239,35 @@ def test_run_bench_runs_with_the_baseline(tmp_path):
     summary = entry["baseline"]["runs"][0]["summary"]
     assert set(summary["table_rows"]) == set(GRAINS)
     assert all(summary["table_rows"][table] > 0 for table in SECTION_7)
+
+
+def test_run_bench_runs_the_history_case(tmp_path):
+    """run_bench.py --history 3 at scale 0.01: month 1 alone, months 1-2 in one range run,
+    then month 3 through Dagster's CLI on a copy of that warehouse; the report's table."""
+    out, report = tmp_path / "out", tmp_path / "RESULTS.md"
+    command = [
+        sys.executable, str(BENCH_DIR / "run_bench.py"), "--skip-scales", "--history", "3",
+        "--history-scale", "0.01", "--quick", "--out", str(out), "--data",
+        str(tmp_path / "data"), "--report", str(report),
+    ]  # fmt: skip
+    subprocess.run(command, check=True, cwd=PROJECT_ROOT, timeout=900, capture_output=True)
+    history = json.loads((out / "results.json").read_text())["history"]
+    assert history["month_1"]["month"] == "2021-01"
+    assert [c["month"] for c in history["checkpoints"]] == ["2021-03"]
+    assert [r["months"] for r in history["range_runs"]] == ["2021-01:2021-02"]
+    assert set(history["slope"]) == {"1", "3"}
+    [third] = history["checkpoints"]
+    assert third["peak_rss_mib"] > 0 and third["wall_s"] > 0 and third["cpu_ratio_to_month_1"] > 0
+    assert set(third["rows_loaded_before"]) == {"si_pe", "imilo"}
+    assert "otp_dbt_models" in third["steps"]
+    assert "| 3 (2021-03) | 2 months | 1 |" in report.read_text(encoding="utf-8")
+
+
+def test_history_times_month_12_and_the_last():
+    from history import checkpoints, history_months
+
+    assert checkpoints(36) == [12, 36]
+    assert checkpoints(12) == [12]
+    assert checkpoints(3) == [3]
+    assert checkpoints(1) == []
+    assert history_months(14)[::13] == ["2021-01", "2022-02"]
