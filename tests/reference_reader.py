@@ -17,8 +17,8 @@ from otp_pipeline.lib.ingestion.reader import (
     BATCH_ROWS,
     Malformed,
     ReadResult,
-    _is_blank,
     header_positions,
+    is_blank,
 )
 from otp_pipeline.lib.settings import REASON_FIELD_COUNT, REASON_UNREADABLE
 
@@ -56,7 +56,7 @@ def read_batches(
             continue
         start = previous_end + 1
         previous_end = reader.line_num
-        if _is_blank(record):
+        if is_blank(record):
             continue  # skipped, not counted
         if positions is None:
             positions = header_positions(record, columns, required, label)

@@ -70,7 +70,7 @@ def header_positions(header: list[str], columns: tuple[str, ...], required, labe
     return [seen.get(column) for column in columns]
 
 
-def _is_blank(record: list[str]) -> bool:
+def is_blank(record: list[str]) -> bool:
     """A line that is blank after trimming: no field, or one field of whitespace only.
 
     `""` parses as one empty field: it is a record (with the wrong number of fields), not a
@@ -118,7 +118,7 @@ def read_batches(
             if len(rows) >= BATCH_ROWS:
                 yield _to_arrow(starts, rows, positions, width, columns)
                 starts, rows = [], []
-        elif not _is_blank(record):  # blank lines are skipped, not counted
+        elif not is_blank(record):  # blank lines are skipped, not counted
             result.rows_read += 1
             result.malformed.append(Malformed(start, REASON_FIELD_COUNT))
     lines.flush()
@@ -312,7 +312,7 @@ def _read_header(reader, label: str, columns, required):
             start = previous_end + 1
             raise StructuralError(label, f"unreadable header ({error})", start) from error
         previous_end = reader.line_num
-        if not _is_blank(record):
+        if not is_blank(record):
             positions = header_positions(record, columns, required, label)
             return positions, len(record), previous_end
 

@@ -14,7 +14,7 @@ import pyarrow as pa
 from otp_pipeline.lib.errors import StructuralError
 from otp_pipeline.lib.ingestion.codes import simple_upper
 from otp_pipeline.lib.ingestion.decoding import inspect_file, open_text
-from otp_pipeline.lib.ingestion.reader import _is_blank, header_positions
+from otp_pipeline.lib.ingestion.reader import header_positions, is_blank
 from otp_pipeline.lib.warehouse import replace_table
 
 SECTORS_COLUMNS = ("code_region", "code_secteur", "libelle_secteur", "prefixe_rome")
@@ -70,7 +70,7 @@ def read_sectors(path: Path, regions: frozenset[str], domains: frozenset[str]) -
         try:
             for record in reader:
                 start, previous_end = previous_end + 1, reader.line_num
-                if _is_blank(record):
+                if is_blank(record):
                     continue
                 if positions is None:
                     positions = header_positions(record, SECTORS_COLUMNS, SECTORS_COLUMNS, label)
