@@ -258,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     results.setdefault("scales", {})
     results["machine"] = {
         "cores": _cores(), "python": sys.version.split()[0],
-        "load_at_start": load_average(),
+        "load_at_start": load_average(), "commit": _commit(),
     }  # fmt: skip
 
     def save() -> None:
@@ -319,6 +319,18 @@ def main(argv: list[str] | None = None) -> int:
         write_report(results, args.report, BENCH_DIR)
     print(f"wrote {results_path}")
     return 0
+
+
+def _commit() -> str:
+    """The commit measured, `+` when the work tree differs from it."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], capture_output=True, text=True, cwd=BENCH_DIR
+        ).stdout.strip()
+
+    dirty = git("status", "--porcelain", "--untracked-files=no")
+    return git("rev-parse", "--short", "HEAD") + ("+" if dirty else "")
 
 
 def _cores() -> int:
