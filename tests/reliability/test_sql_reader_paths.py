@@ -1,0 +1,127 @@
+"""The DuckDB path of the feed reader (`sql_reader.py`) reads exactly what the tokenizer
+alone reads: the same rows with the same line numbers, the same malformed records, the
+same count of records read, the same structural errors; files it may not read (a lone
+`\\r`, the scanner's delimiter byte, Windows-1252) are left to the Python reader.
+
+Files are generated from the characters that matter (`;`, `"`, `\\r`, `\\n`, CRLF, spaces,
+Unicode whitespace, NUL), written as UTF-8 with or without BOM, plain or gzip, and read
+by a real DuckDB.
+"""
+
+import gzip
+import io
+
+import duckdb
+import pytest
+import reference_reader
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from otp_pipeline.lib.errors import StructuralError
+from otp_pipeline.lib.ingestion import sql_reader
+from otp_pipeline.lib.ingestion.decoding import inspect_file
+from otp_pipeline.lib.ingestion.reader import FIELD_LIMIT
+
+COLUMNS = ("a", "b", "c")
+REQUIRED = ("a", "b")
+CHARACTERS = [
+    ";", ";", '"', "\r\n", "\r\n", "\n", "\n", " ", "x", "é", "\u2003", "\x00",
+    "\x1f", "\t", "\x85", "\u3000",
+]  # fmt: skip
+CASES = settings(
+    derandomize=True,
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+
+
+def _reference(content: str):
+    """(rows, malformed, rows read) as the tokenizer alone reads them, or its error."""
+    result = reference_reader.ReadResult()
+    text = io.StringIO(content, newline="")
+    try:
+        batches = list(reference_reader.read_batches(text, "f", COLUMNS, REQUIRED, result))
+    except StructuralError as error:
+        return str(error)
+    rows = sorted(row for batch in batches for row in zip(*batch.to_pydict().values(), strict=True))
+    return rows, [(m.line_number, m.reason) for m in result.malformed], result.rows_read
+
+
+def _read_with_duckdb(tmp_path, content: str, bom: bool, gz: bool):
+    """The same from the DuckDB path, or None when it leaves the file to Python."""
+    data = ("\ufeff" if bom else "").encode() + content.encode("utf-8")
+    path = tmp_path / ("f.csv.gz" if gz else "f.csv")
+    path.write_bytes(gzip.compress(data) if gz else data)
+    con = duckdb.connect()
+    try:
+        facts = inspect_file(path, "f", ("utf-8",))
+        result = sql_reader.stage_rows(con, path, "f", facts, COLUMNS, REQUIRED)
+        if result is None:
+            return None
+        rows = sorted(con.execute("select * from landing_rows").fetchall())
+        assert not con.execute(
+            "select * from duckdb_tables() where table_name = 'file_lines'"
+        ).fetchall(), "the file's lines (personal data) are dropped once staged"
+    except StructuralError as error:
+        return str(error)
+    finally:
+        con.close()
+    return rows, [(m.line_number, m.reason) for m in result.malformed], result.rows_read
+
+
+def _declined(content: str) -> bool:
+    """Whether the DuckDB path must leave `content` to the Python reader."""
+    return content.count("\r") != content.count("\r\n") or "\x1e" in content
+
+
+@CASES
+@given(
+    header=st.sampled_from(["a;b;c\n", "\n  \nA ; b;c\r\n", '"a";b;c;\n', "b;a\n", '"a\nb";b;a\n']),
+    body=st.lists(st.sampled_from(CHARACTERS), max_size=120).map("".join),
+    bom=st.booleans(),
+    gz=st.booleans(),
+)
+def test_duckdb_path_reads_what_the_tokenizer_reads(tmp_path, header, body, bom, gz):
+    content = header + body
+    assert not _declined(content)  # a lone `\r` is tested below: it would decline them all
+    assert _read_with_duckdb(tmp_path, content, bom, gz) == _reference(content)
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_named_cases_agree_with_the_tokenizer(tmp_path, gz):
+    content = (
+        "\n"  # blank before the header
+        "a;b;c\r\n"
+        "1;2;3\r\n"  # CRLF
+        '4;"five\n5";6\r\n'  # a quoted LF inside a CRLF file: one record, lines 4-5
+        '7;"eight\r\n8\r\n";9\n'  # quoted CRLF kept in the value
+        "   \r\n"  # blank
+        "\r\n"  # empty
+        ";;\n"  # three empty fields: a row
+        '"";x\n'  # quotes only in a field: a record, not blank
+        "10;11;12;\n"  # a trailing empty field: four fields
+        " \u3000 13 ;\t14\x85; 15 \n"  # Unicode whitespace trimmed
+        "16;17;18"  # no final line break
+    )
+    expected = _reference(content)
+    assert _read_with_duckdb(tmp_path, content, bom=True, gz=gz) == expected
+    rows, malformed, rows_read = expected
+    assert [row[0] for row in rows] == [3, 4, 6, 11, 14, 15]
+    assert rows[2][2] == "eight\r\n8"
+    assert rows[4][1:] == ("13", "14", "15")
+    assert [m[0] for m in malformed] == [12, 13]
+    assert rows_read == 8
+
+
+def test_long_lines_go_through_the_tokenizer(tmp_path):
+    content = "a;b;c\n" + "1;" + "x" * (FIELD_LIMIT + 1) + ";3\n" + '2;"' + "y" * FIELD_LIMIT
+    assert _read_with_duckdb(tmp_path, content, bom=False, gz=False) == _reference(content)
+
+
+@pytest.mark.parametrize(
+    "content", ["a;b;c\r1;2;3\r\n", "a;b;c\n1;2;3\r", "a;b;c\n1;\x1e;3\n"]
+)
+def test_files_the_scanner_cannot_split_alike_are_left_to_python(tmp_path, content):
+    assert _declined(content)
+    assert _read_with_duckdb(tmp_path, content, bom=False, gz=False) is None
