@@ -37,7 +37,7 @@ WHITESPACE = "".join(chr(code) for code in range(0x3001) if chr(code).isspace())
 _SPACE = "[" + "".join(f"\\x{{{ord(character):x}}}" for character in WHITESPACE) + "]"
 _TRIM_PATTERNS = {
     "padded": f"(^|;){_SPACE}|{_SPACE}(;|$)",
-    "around_separator": f"{_SPACE}*;{_SPACE}*",
+    "around_separator": f"{_SPACE}+;{_SPACE}*|;{_SPACE}+",
     "at_ends": f"^{_SPACE}+|{_SPACE}+$",
 }
 # Lines pulled at a time for a record that spans lines.
