@@ -12,6 +12,7 @@ import gzip
 import io
 
 import duckdb
+import pyarrow as pa
 import pytest
 import reference_reader
 from hypothesis import HealthCheck, given, settings
@@ -125,3 +126,23 @@ def test_long_lines_go_through_the_tokenizer(tmp_path):
 def test_files_the_scanner_cannot_split_alike_are_left_to_python(tmp_path, content):
     assert _declined(content)
     assert _read_with_duckdb(tmp_path, content, bom=False, gz=False) is None
+
+
+def test_values_are_trimmed_as_python_strips_them_on_every_code_point():
+    """The SQL trim (whitespace taken out around each `;` and at the line's ends) against
+    `str.strip` of each value, for every code point around and inside two values."""
+    excluded = {";", "\n", "\r"}
+    characters = [
+        chr(code) for code in range(0x110000)
+        if not 0xD800 <= code < 0xE000 and chr(code) not in excluded
+    ]  # fmt: skip
+    lines = [f"{c}x{c}{c};{c} {c}y{c};{c}" for c in characters]
+    con = duckdb.connect()
+    con.register("lines", pa.table({"line": lines}))
+    trimmed = con.execute(
+        f"select {sql_reader.TRIMMED_LINE} from lines", sql_reader.TRIM_PATTERNS
+    ).fetchall()
+    expected = [";".join(value.strip() for value in line.split(";")) for line in lines]
+    assert [line for (line,) in trimmed] == expected
+    everything = (chr(code) for code in range(0x110000))
+    assert sql_reader.WHITESPACE == "".join(c for c in everything if c.isspace())

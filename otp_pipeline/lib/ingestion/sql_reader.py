@@ -35,11 +35,17 @@ WHITESPACE = "".join(chr(code) for code in range(0x3001) if chr(code).isspace())
 # Values are trimmed by taking the whitespace around every `;` and at both ends of the
 # line out of it before it is split (`;` is not whitespace), on the lines that hold any.
 _SPACE = "[" + "".join(f"\\x{{{ord(character):x}}}" for character in WHITESPACE) + "]"
-_TRIM_PATTERNS = {
+TRIM_PATTERNS = {
     "padded": f"(^|;){_SPACE}|{_SPACE}(;|$)",
     "around_separator": f"{_SPACE}+;{_SPACE}*|;{_SPACE}+",
     "at_ends": f"^{_SPACE}+|{_SPACE}+$",
 }
+# `line` with every value trimmed (parameters: TRIM_PATTERNS).
+TRIMMED_LINE = """
+    case when regexp_matches(line, $padded) then
+        regexp_replace(regexp_replace(line, $around_separator, ';', 'g'), $at_ends, '', 'g')
+    else line end
+"""
 # Lines pulled at a time for a record that spans lines.
 FOLLOWING_LINES = 256
 
@@ -189,15 +195,7 @@ def _stage(con, header_end: int, tokenised, records, header, result: ReadResult)
                 select
                     rowid + 1 as line_number,
                     line,
-                    string_split(
-                        case when regexp_matches(line, $padded) then
-                            regexp_replace(
-                                regexp_replace(line, $around_separator, ';', 'g'),
-                                $at_ends, '', 'g'
-                            )
-                        else line end,
-                        ';'
-                    ) as split
+                    string_split({TRIMMED_LINE}, ';') as split
                 from file_lines
                 where rowid >= $header_end and line is not null
                     and rowid + 1 not in (select line_number from tokenised_lines)
@@ -214,7 +212,7 @@ def _stage(con, header_end: int, tokenised, records, header, result: ReadResult)
             select * from tokenised_rows
             """,
             {"header_end": header_end, "width": width, "whitespace": WHITESPACE}
-            | _TRIM_PATTERNS,
+            | TRIM_PATTERNS,
         )
         malformed = con.execute(
             f"select line_number from landing_rows where {marker} is null"
