@@ -10,6 +10,7 @@ by a real DuckDB.
 
 import gzip
 import io
+from dataclasses import replace
 
 import duckdb
 import pyarrow as pa
@@ -17,11 +18,14 @@ import pytest
 import reference_reader
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_reader_properties import FUZZ, deliveries
 
 from otp_pipeline.lib.errors import StructuralError
-from otp_pipeline.lib.ingestion import sql_reader
+from otp_pipeline.lib.ingestion import loader, sql_reader
 from otp_pipeline.lib.ingestion.decoding import inspect_file
+from otp_pipeline.lib.ingestion.landing import Delivery
 from otp_pipeline.lib.ingestion.reader import FIELD_LIMIT
+from otp_pipeline.lib.settings import SI_PE
 
 COLUMNS = ("a", "b", "c")
 REQUIRED = ("a", "b")
@@ -120,9 +124,7 @@ def test_long_lines_go_through_the_tokenizer(tmp_path):
     assert _read_with_duckdb(tmp_path, content, bom=False, gz=False) == _reference(content)
 
 
-@pytest.mark.parametrize(
-    "content", ["a;b;c\r1;2;3\r\n", "a;b;c\n1;2;3\r", "a;b;c\n1;\x1e;3\n"]
-)
+@pytest.mark.parametrize("content", ["a;b;c\r1;2;3\r\n", "a;b;c\n1;2;3\r", "a;b;c\n1;\x1e;3\n"])
 def test_files_the_scanner_cannot_split_alike_are_left_to_python(tmp_path, content):
     assert _declined(content)
     assert _read_with_duckdb(tmp_path, content, bom=False, gz=False) is None
@@ -146,3 +148,34 @@ def test_values_are_trimmed_as_python_strips_them_on_every_code_point():
     assert [line for (line,) in trimmed] == expected
     everything = (chr(code) for code in range(0x110000))
     assert sql_reader.WHITESPACE == "".join(c for c in everything if c.isspace())
+
+
+@settings(
+    FUZZ, suppress_health_check=[*FUZZ.suppress_health_check, HealthCheck.function_scoped_fixture]
+)
+@given(data=deliveries(), gz=st.booleans())
+def test_mutated_deliveries_stage_the_same_rows_on_both_paths(tmp_path, data, gz):
+    """The property test's deliveries (quotes, line breaks, BOM, Windows-1252, NUL, huge
+    fields, gzip), staged by the loader as it would (DuckDB's scanner where it may) and by
+    the Python reader alone (`line_breaks` unknown): the same rows, line numbers, malformed
+    lines and reasons, or the same structural error."""
+    path = tmp_path / ("ais_2021-01.csv.gz" if gz else "ais_2021-01.csv")
+    path.write_bytes(gzip.compress(data) if gz and data[:2] != b"\x1f\x8b" else data)
+    delivery = Delivery(path, SI_PE.name, "2021-01", 1)
+    staged = []
+    try:
+        facts = inspect_file(path, "f", SI_PE.encodings)
+    except StructuralError:
+        return  # decoding is the same pass for both paths
+    for read_facts in (facts, replace(facts, line_breaks=None)):
+        con = duckdb.connect()
+        try:
+            result = loader._stage_rows(con, SI_PE, delivery, "f", read_facts)
+            rows = sorted(con.execute("select * from landing_rows").fetchall())
+            malformed = [(m.line_number, m.reason) for m in result.malformed]
+            staged.append((rows, malformed, result.rows_read))
+        except StructuralError as error:
+            staged.append(str(error))
+        finally:
+            con.close()
+    assert staged[0] == staged[1]

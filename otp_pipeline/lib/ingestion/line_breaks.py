@@ -86,11 +86,7 @@ class LineBreakScan:
 
     def result(self) -> LineBreaks | None:
         """The file's line breaks, or None when DuckDB's scanner may not read it."""
-        if (
-            self.carriage_returns != self.crlf
-            or self.delimiter_seen
-            or len(self.starts) > MAX_RUNS
-        ):
+        if self.carriage_returns != self.crlf or self.delimiter_seen or len(self.starts) > MAX_RUNS:
             return None
         ends = self.previous == b"\n"
         count = self.newlines + (0 if ends or not self.previous else 1)

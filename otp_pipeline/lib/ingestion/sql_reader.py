@@ -211,8 +211,7 @@ def _stage(con, header_end: int, tokenised, records, header, result: ReadResult)
             union all
             select * from tokenised_rows
             """,
-            {"header_end": header_end, "width": width, "whitespace": WHITESPACE}
-            | TRIM_PATTERNS,
+            {"header_end": header_end, "width": width, "whitespace": WHITESPACE} | TRIM_PATTERNS,
         )
         malformed = con.execute(
             f"select line_number from landing_rows where {marker} is null"
