@@ -147,7 +147,7 @@ def test_values_are_trimmed_as_python_strips_them_on_every_code_point():
     expected = [";".join(value.strip() for value in line.split(";")) for line in lines]
     assert [line for (line,) in trimmed] == expected
     everything = (chr(code) for code in range(0x110000))
-    assert sql_reader.WHITESPACE == "".join(c for c in everything if c.isspace())
+    assert "".join(c for c in everything if c.isspace()) == sql_reader.WHITESPACE
 
 
 @settings(

@@ -16,13 +16,13 @@ from otp_pipeline.lib.ingestion.odd_values import (
     odd_values_sql,
 )
 from otp_pipeline.lib.ingestion.reader import ReadResult, read_batches
-from otp_pipeline.lib.ingestion.sql_reader import stage_rows
 from otp_pipeline.lib.ingestion.row_checks import (
     check_parameters,
     checked_rows_sql,
     quarantine_insert_sql,
     raw_insert_sql,
 )
+from otp_pipeline.lib.ingestion.sql_reader import stage_rows
 from otp_pipeline.lib.months import month_from_index, month_index, parse_month
 from otp_pipeline.lib.settings import Feed
 
