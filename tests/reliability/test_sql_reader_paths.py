@@ -24,6 +24,7 @@ from otp_pipeline.lib.errors import StructuralError
 from otp_pipeline.lib.ingestion import loader, sql_reader
 from otp_pipeline.lib.ingestion.decoding import inspect_file
 from otp_pipeline.lib.ingestion.landing import Delivery
+from otp_pipeline.lib.ingestion.line_breaks import LineBreakScan
 from otp_pipeline.lib.ingestion.reader import FIELD_LIMIT
 from otp_pipeline.lib.settings import SI_PE
 
@@ -179,3 +180,25 @@ def test_mutated_deliveries_stage_the_same_rows_on_both_paths(tmp_path, data, gz
         finally:
             con.close()
     assert staged[0] == staged[1]
+
+
+def test_windows_1252_files_are_left_to_python(tmp_path):
+    path = tmp_path / "ais.csv"
+    path.write_bytes("a;b;c\n1;Orléans;3\n".encode("cp1252"))
+    facts = inspect_file(path, "f", ("utf-8", "cp1252"))
+    assert facts.encoding == "cp1252"
+    assert facts.line_breaks is None
+    assert sql_reader.stage_rows(duckdb.connect(), path, "f", facts, COLUMNS, REQUIRED) is None
+
+
+def test_line_breaks_are_counted_across_chunks():
+    """A CRLF split between two chunks, and runs of `\\n` and `\\r\\n` breaks."""
+    scan = LineBreakScan()
+    for chunk in [b"a\r", b"\nb\n", b"c\r\nd\r\n", b"e\n", b"f"]:
+        scan.feed(chunk)
+    breaks = scan.result()
+    assert (breaks.count, breaks.ends_with_break) == (6, False)
+    assert [breaks.terminator(n) for n in range(1, 7)] == ["\r\n", "\n", "\r\n", "\r\n", "\n", ""]
+    lone = LineBreakScan()
+    lone.feed(b"a\rb\n")
+    assert lone.result() is None
