@@ -168,7 +168,10 @@ def test_dagster_ui_binds_to_localhost_only():
 # publication/tables.py) or fixed SQL fragments; values are always bound parameters.
 SQL_FSTRING_WHITELIST = {
     "lib/ingestion/loader.py": 3,  # feed.columns / feed.name: constants of settings.py
-    "lib/ingestion/row_checks.py": 3,  # _q(<contract column>), reason constants, AGE_MIN/MAX
+    "lib/ingestion/row_checks.py": 3,
+    # Contract columns (settings.py), the header's column positions (integers), the
+    # constant TRIMMED_LINE; every value is a bound parameter.
+    "lib/ingestion/sql_reader.py": 3,  # _q(<contract column>), reason constants, AGE_MIN/MAX
     # Contract columns and reasons (settings.py); in the migration, also the names of the
     # warehouse's own tables and views (its catalog, never file content), quoted by _q.
     "lib/personal_data.py": 5,

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from otp_pipeline.lib.errors import StructuralError
+from otp_pipeline.lib.ingestion.line_breaks import LineBreaks, LineBreakScan
 
 CHUNK = 1 << 20
 UTF8_BOM = codecs.BOM_UTF8
@@ -23,6 +24,9 @@ class FileFacts:
     sha256: str
     encoding: str  # "utf-8" or "cp1252"
     has_bom: bool
+    # The lines' breaks, for DuckDB's scanner: None when it may not read the file (not
+    # UTF-8, a lone `\r`, ...).
+    line_breaks: LineBreaks | None = None
 
 
 def sha256_of(path: Path) -> str:
@@ -55,9 +59,12 @@ class _Hashing(io.RawIOBase):
         return count
 
 
-def _scan(path: Path, label: str, encoding: str, digest=None) -> tuple[bool, int, bool]:
+def _scan(
+    path: Path, label: str, encoding: str, digest=None, breaks: LineBreakScan | None = None
+) -> tuple[bool, int, bool]:
     """Decode the whole file strictly in `encoding`, BOM dropped, hashing the bytes as
-    delivered into `digest` on the way: (decodes, decompressed size, has BOM).
+    delivered into `digest` and counting line breaks into `breaks` on the way:
+    (decodes, decompressed size, has BOM).
 
     With a digest, the file is read to its end even past a decoding error, so that the
     checksum is whole; the same pass finds gzip faults.
@@ -73,6 +80,8 @@ def _scan(path: Path, label: str, encoding: str, digest=None) -> tuple[bool, int
                     has_bom, chunk = True, chunk[len(UTF8_BOM) :]
                     size += len(UTF8_BOM)
                 size += len(chunk)
+                if breaks is not None:
+                    breaks.feed(chunk)
                 if decodes:
                     try:
                         decoder.decode(chunk)
@@ -100,8 +109,8 @@ def inspect_file(path: Path, label: str, encodings: tuple[str, ...]) -> FileFact
     sample, because one stray byte at the end would otherwise decide it too late. The
     checksum is taken in the same pass as the first decoding.
     """
-    digest = hashlib.sha256()
-    decodes, size, has_bom = _scan(path, label, encodings[0], digest)
+    digest, breaks = hashlib.sha256(), LineBreakScan()
+    decodes, size, has_bom = _scan(path, label, encodings[0], digest, breaks)
     if size == 0:
         raise StructuralError(label, "empty file (0 bytes)")
     encoding = encodings[0]
@@ -111,7 +120,8 @@ def inspect_file(path: Path, label: str, encodings: tuple[str, ...]) -> FileFact
         encoding = candidate
         decodes = _scan(path, label, candidate)[0]
     if decodes:
-        return FileFacts(digest.hexdigest(), encoding, has_bom)
+        line_breaks = breaks.result() if encoding == "utf-8" else None
+        return FileFacts(digest.hexdigest(), encoding, has_bom, line_breaks)
     names = " nor ".join("Windows-1252" if e == "cp1252" else "UTF-8" for e in encodings)
     raise StructuralError(label, f"cannot be decoded as {names}")
 

@@ -22,6 +22,7 @@ from otp_pipeline.lib.ingestion.row_checks import (
     quarantine_insert_sql,
     raw_insert_sql,
 )
+from otp_pipeline.lib.ingestion.sql_reader import stage_rows
 from otp_pipeline.lib.months import month_from_index, month_index, parse_month
 from otp_pipeline.lib.settings import Feed
 
@@ -56,12 +57,16 @@ def _month_bounds(month: str) -> tuple[date, date]:
 
 
 def _stage_rows(con, feed: Feed, delivery: Delivery, label: str, facts) -> ReadResult:
-    """Every record of the file into the temp table `landing_rows`, in one insert.
+    """Every record of the file into the temp table `landing_rows`: read by DuckDB's scanner
+    where it may read the file (`sql_reader.py`), else by `reader.py` in one insert.
 
     DuckDB pulls the batches from the reader as it inserts them: an insert costs about a
     tenth of a second whatever its size, so one insert per batch cost 2.6 s per million
     rows. An error raised while reading is raised again as it was.
     """
+    staged = stage_rows(con, delivery.path, label, facts, feed.columns, feed.required)
+    if staged is not None:
+        return staged
     columns = ", ".join(f'"{column}" varchar' for column in feed.columns)
     con.execute(f"create or replace temp table landing_rows (line_number bigint, {columns})")
     result = ReadResult()

@@ -90,7 +90,7 @@ def read_batches(
     """
     lines = _Lines(text, result)
     reader = csv.reader(lines, delimiter=";", quotechar='"', doublequote=True, strict=False)
-    positions, width, consumed = _read_header(reader, label, columns, required)
+    positions, width, consumed = read_header(reader, label, columns, required)
     lines.header = (positions, width, columns)
     starts: list[int] = []  # records read by the tokenizer, waiting for a batch
     rows: list[list[str]] = []
@@ -116,7 +116,7 @@ def read_batches(
             starts.append(start)
             rows.append(record)
             if len(rows) >= BATCH_ROWS:
-                yield _to_arrow(starts, rows, positions, width, columns)
+                yield records_table(starts, rows, positions, width, columns)
                 starts, rows = [], []
         elif not is_blank(record):  # blank lines are skipped, not counted
             result.rows_read += 1
@@ -124,7 +124,7 @@ def read_batches(
     lines.flush()
     yield from lines.take_ready()
     if rows:
-        yield _to_arrow(starts, rows, positions, width, columns)
+        yield records_table(starts, rows, positions, width, columns)
     result.malformed.sort(key=lambda malformed: malformed.line_number)
 
 
@@ -299,7 +299,7 @@ def _trimmed(values: pa.Array) -> pa.Array:
     return pc.utf8_trim_whitespace(values)
 
 
-def _read_header(reader, label: str, columns, required):
+def read_header(reader, label: str, columns, required):
     """(column positions, field count, line where it ends) of the first non-blank record,
     the header."""
     previous_end = 0
@@ -323,7 +323,7 @@ def _read_header(reader, label: str, columns, required):
 _SEPARATOR = "\x1f"
 
 
-def _to_arrow(starts, rows, positions, width: int, columns: tuple[str, ...]) -> pa.Table:
+def records_table(starts, rows, positions, width: int, columns: tuple[str, ...]) -> pa.Table:
     """The tokenizer's records as one batch."""
     count = len(rows)
     joined = pa.array(map(_SEPARATOR.join, rows), pa.string(), size=count)

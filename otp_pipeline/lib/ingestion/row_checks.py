@@ -61,7 +61,7 @@ def checked_rows_sql(feed: Feed) -> str:
         f"case when age not between {AGE_MIN} and {AGE_MAX} then '{REASON_AGE}' end",
         f"case when is_entry and d_entree < d_prescription then '{REASON_ENTRY_BEFORE}' end",
     ]
-    row_text = ", ".join(_q(column) for column in feed.columns)
+    row_text = ", ".join(f"first_fault.{_q(column)}" for column in feed.columns)
     personal = ", ".join(
         _q(column) for column in (*feed.columns, "d_naissance")
         if column in (*PERSONAL_COLUMNS, "d_naissance")
@@ -77,39 +77,51 @@ with normalised as (
         list_contains($entry_statuts, {upper_sql("statut")}) as is_entry,
         {_parsed_date("date_naissance")} as d_naissance,
         {_parsed_date("date_prescription")} as d_prescription,
-        {_parsed_date("date_entree")} as d_entree,
-        -- The row's text as a number (md5's 128 bits): grouped faster than its hex.
-        md5_number(to_json(list_value({row_text}))) as row_text
+        {_parsed_date("date_entree")} as d_entree
     from landing_rows
 ),
 aged as (
     select *, {age_sql("d_naissance", "d_prescription")} as age from normalised
 ),
--- Materialised: read twice below, its expressions are computed once.
+-- Materialised: read three times below, its expressions are computed once.
 first_fault as materialized (
     select *, coalesce({", ".join(reasons)}) as row_reason from aged
 ),
--- Per id (and whether its rows are well formed): how many distinct row texts, and its
--- first line. Plain grouped aggregates joined back, not window functions: a window's
--- DISTINCT aggregate and its partition sort ran out of memory on a 10 M-row month; hash
+-- Per id (and whether its rows are well formed): how many rows, and its first line.
+-- Plain grouped aggregates joined back, not window functions: a window's DISTINCT
+-- aggregate and its partition sort ran out of memory on a 10 M-row month; hash
 -- aggregates and a hash join spill to disk.
-per_text as (
+per_id as (
     select
         {_q(feed.id_column)} as key_id,
         row_reason is null as well_formed,
-        row_text,
+        count(*) as copies,
         min(line_number) as first_line
     from first_fault
     group by all
 ),
-per_id as (
-    select
-        key_id,
-        well_formed,
-        count(*) as variants,
-        min(first_line) as first_line
-    from per_text
-    group by all
+-- Only an id on several rows can have rows that differ: the text of those rows alone is
+-- compared (the text itself, no hash to collide), every other id has one variant.
+per_text as (
+    select distinct
+        per_id.key_id,
+        per_id.well_formed,
+        to_json(list_value({row_text})) as row_text
+    from first_fault
+    inner join per_id
+        on first_fault.{_q(feed.id_column)} is not distinct from per_id.key_id
+        and (first_fault.row_reason is null) = per_id.well_formed
+    where per_id.copies > 1
+),
+repeated as (
+    select key_id, well_formed, count(*) as variants from per_text group by all
+),
+varied as (
+    select per_id.*, coalesce(repeated.variants, 1) as variants
+    from per_id
+    left join repeated
+        on per_id.key_id is not distinct from repeated.key_id
+        and per_id.well_formed = repeated.well_formed
 )
 -- The person columns stop here: the row text above holds them for the duplicate check,
 -- the age is what is kept of the birth date.
@@ -121,7 +133,7 @@ select
     first_fault.row_reason is null and per_id.variants = 1
         and first_fault.line_number > per_id.first_line as is_duplicate
 from first_fault
-inner join per_id
+inner join varied as per_id
     on first_fault.{_q(feed.id_column)} is not distinct from per_id.key_id
     and (first_fault.row_reason is null) = per_id.well_formed
 """
