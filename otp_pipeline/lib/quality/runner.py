@@ -32,6 +32,7 @@ from otp_pipeline.lib.quality.results import (
     month_quality_summary,
     plain_value,
 )
+from otp_pipeline.lib.quality.screen import Screened, add_passing, screen
 from otp_pipeline.lib.quality.suites import (
     MONTH_COLUMN,
     SuiteError,
@@ -92,6 +93,7 @@ def validate_suite(
     *,
     last_month: str | None = None,
     max_rows: int | None = FRAME_ROWS_MAX,
+    screened: bool = True,
 ) -> SuiteResult:
     """Validate one suite (its name in `expectations_dir`, or a loaded spec) on month `month`,
     or on every month from `month` to `last_month` (YYYY-MM, both included) at once.
@@ -100,6 +102,10 @@ def validate_suite(
     rows, each stored in Data Docs as `<period> part <n>`; the result adds them up, the same
     as one validation of every row would give (tested). Other suites read their rows at
     once: their frames are aggregates or marts, small by construction.
+
+    A row-by-row suite is screened first (`screened`, see `screen`): DuckDB counts the rows
+    meeting every expectation, GX validates the others and its results are completed with
+    those counts (the first part's, when in parts): the same results as GX on every row.
 
     The validations are stored beside the warehouse; their Data Docs pages are written by
     `update_data_docs` (by the asset `quality_report` in a run), once for every suite.
@@ -112,10 +118,11 @@ def validate_suite(
     thresholds = load_thresholds(Path(expectations_dir))
     parameters = query_parameters(spec.query, month, thresholds, last_month)
     max_rows = max_rows if spec.row_by_row else None
+    passing = screen(warehouse, spec, thresholds, parameters) if screened else None
     frames = read_frames(
         warehouse,
-        spec.query,
-        parameters,
+        passing.query if passing else spec.query,
+        passing.parameters if passing else parameters,
         spec.frame_columns(),
         spec.paired_columns(),
         spec.ranged_columns(),
@@ -127,10 +134,13 @@ def validate_suite(
         for index, frame in enumerate(frames):
             in_parts = max_rows is not None and (index > 0 or len(frame) == max_rows)
             part = index + 1 if in_parts else None
+            first = passing if index == 0 else None
             parts.append(
-                validate_frame(warehouse, spec, frame, thresholds, month, last_month, part)
+                validate_frame(warehouse, spec, frame, thresholds, month, last_month, part, first)
             )
             del frame  # before the next part is built: one frame held at a time
+    if passing and sum(part.row_count for part in parts) != passing.kept + passing.passing:
+        raise SuiteError(f"{spec.name}: the warehouse changed while the suite was validated")
     return parts[0] if len(parts) == 1 else added_up(spec, thresholds, parts)
 
 
@@ -142,9 +152,11 @@ def validate_frame(
     month: str,
     last_month: str | None = None,
     part: int | None = None,
+    passing: Screened | None = None,
 ) -> SuiteResult:
     """Validate the suite on `frame`, the rows its query read for `month`..`last_month`
-    (part `part` of them, when they are validated in parts)."""
+    (part `part` of them, when they are validated in parts), and the rows `passing` counted
+    as meeting every expectation, when the suite was screened."""
     groups = {
         item.per: _groups(frame, item.per, by_month=last_month is not None)
         for item in spec.expectations
@@ -153,7 +165,13 @@ def validate_frame(
     expectations = build_expectations(spec, thresholds, groups)
     period = f"{month}..{last_month}" if last_month else month
     period += f" part {part}" if part else ""
-    validation = _run_checkpoint(warehouse, spec, expectations, frame, period)
+    completed = None
+    if passing is not None:
+
+        def completed(validation):
+            add_passing(validation, spec, thresholds, passing)
+
+    validation = _run_checkpoint(warehouse, spec, expectations, frame, period, completed)
     order = {item.name: index for index, item in enumerate(spec.expectations)}
     counted = {item.name: item for item in spec.expectations if item.counts}
     results = []
@@ -178,7 +196,7 @@ def validate_frame(
         month=month,
         last_month=last_month,
         description=spec.description,
-        row_count=len(frame),
+        row_count=len(frame) + (passing.passing if passing else 0),
         expectations=tuple(result for _, result in results),
         figures={name: _sum(frame[column]) for name, column in spec.figures.items()},
         thresholds={name: thresholds[name] for name in spec.used_thresholds()},
@@ -334,9 +352,12 @@ def _batch_definition(context, asset_name: str):
         return asset.add_batch_definition_whole_dataframe(BATCH_DEFINITION)
 
 
-def _run_checkpoint(warehouse: Path, spec: SuiteSpec, expectations: list, frame, period: str):
-    """Validate `frame` against the suite; the result is stored in the file context beside
-    the warehouse, its Data Docs page left for `update_data_docs`."""
+def _run_checkpoint(
+    warehouse: Path, spec: SuiteSpec, expectations: list, frame, period: str, completed=None
+):
+    """Validate `frame` against the suite (the result completed by `completed`, when given);
+    the result is stored in the file context beside the warehouse, its Data Docs page left
+    for `update_data_docs`."""
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.data_context.types.resource_identifiers import (
@@ -376,6 +397,8 @@ def _run_checkpoint(warehouse: Path, spec: SuiteSpec, expectations: list, frame,
     finally:
         del batch
         _release_batch(validator)
+    if completed is not None:
+        completed(validation)
     run_id = RunIdentifier(run_name=period, run_time=datetime.now(UTC))
     validation.meta["run_id"] = run_id
     identifier = ValidationResultIdentifier(
