@@ -43,6 +43,12 @@ from otp_pipeline.lib.quality.suites import (
     load_suites,
     query_parameters,
 )
+from otp_pipeline.lib.quality.validator import (
+    DATASOURCE,
+    batch_definition,
+    in_memory_context,
+    release_batch,
+)
 from otp_pipeline.lib.thresholds import DEFAULT_EXPECTATIONS_DIR, load_thresholds
 
 __all__ = [
@@ -52,11 +58,8 @@ __all__ = [
 
 GX_FOLDER = "gx"
 DATA_DOCS_INDEX = Path("uncommitted/data_docs/local_site/index.html")
-DATASOURCE = "otp_warehouse"
-BATCH_DEFINITION = "mois"
 _CONTEXTS: dict[Path, object] = {}  # GX file contexts opened by this process, by root
 _PENDING_DOCS: dict[Path, list] = {}  # validations stored, their Data Docs pages not written
-_EPHEMERAL = None  # the in-memory GX context that validates (`_validator`)
 # Above this many rows, a row-by-row suite is validated in parts and the parts' counts are
 # added up: GX's pandas engine copies the frame for each expectation. On a month of 14 M
 # facts (x100 volume) this step alone peaked at 1,392 MiB in one part, 1,052 MiB in parts
@@ -317,45 +320,6 @@ def _context(warehouse: Path):
     return context
 
 
-def _validator():
-    """The in-memory GX context the suites are validated in, created once per process.
-
-    Validating in the file context cost about 1.5 s of bookkeeping per suite (suites,
-    validation definitions and checkpoints written and re-read as YAML and JSON) on top of
-    the validation itself; the file context only stores the results, for Data Docs."""
-    global _EPHEMERAL
-    if _EPHEMERAL is None:
-        import great_expectations as gx
-        from great_expectations.data_context.types.base import ProgressBarsConfig
-
-        context = gx.get_context(mode="ephemeral")
-        # Progress bars would flood the Dagster logs; no usage statistics leave the machine.
-        context.variables.progress_bars = ProgressBarsConfig(
-            globally=False, metric_calculations=False
-        )
-        context.variables.analytics_enabled = False
-        # An ephemeral context's configuration lives in memory, yet GX serialises all of it
-        # (as YAML, growing) at every asset and batch definition added: 22 times for the 11
-        # suites, 0.2 s of a small month's run. Nothing reads that copy back.
-        context._save_project_config = lambda: None
-        context.data_sources.add_pandas(DATASOURCE)
-        _EPHEMERAL = context
-    return _EPHEMERAL
-
-
-def _batch_definition(context, asset_name: str):
-    """The whole-dataframe batch definition of one suite, created on first use."""
-    source = context.data_sources.get(DATASOURCE)
-    try:
-        asset = source.get_asset(asset_name)
-    except LookupError:
-        asset = source.add_dataframe_asset(asset_name)
-    try:
-        return asset.get_batch_definition(BATCH_DEFINITION)
-    except KeyError:
-        return asset.add_batch_definition_whole_dataframe(BATCH_DEFINITION)
-
-
 def _run_checkpoint(
     warehouse: Path, spec: SuiteSpec, expectations: list, frame, period: str, completed=None
 ):
@@ -393,14 +357,14 @@ def _run_checkpoint(
         result_format["unexpected_index_column_names"] = list(spec.sample_columns)
     else:  # samples: the failing values, in BASIC too (SUMMARY's row index would go unread)
         result_format["result_format"] = "BASIC"
-    validator = _validator()
-    batch = _batch_definition(validator, spec.name).get_batch(batch_parameters={"dataframe": frame})
+    validator = in_memory_context()
+    batch = batch_definition(validator, spec.name).get_batch(batch_parameters={"dataframe": frame})
     try:
         with configurations_memoised(), row_conditions_memoised():
             validation = batch.validate(suite, result_format=result_format)
     finally:
         del batch
-        _release_batch(validator)
+        release_batch(validator)
     if completed is not None:
         completed(validation)
     run_id = RunIdentifier(run_name=period, run_time=datetime.now(UTC))
@@ -413,12 +377,3 @@ def _run_checkpoint(
     _context(warehouse).validation_results_store.set(identifier, validation)
     _PENDING_DOCS.setdefault(gx_root(warehouse), []).append(identifier)
     return validation
-
-
-def _release_batch(context) -> None:
-    """Let go of the frame just validated: the data source's execution engine keeps its last
-    batch until the next validation, so a frame of millions of rows would stay alive while
-    the next suite (or the next part) reads its own."""
-    engine = context.data_sources.get(DATASOURCE).get_execution_engine()
-    engine.batch_manager.batch_data_cache.clear()
-    engine.batch_manager.reset_batch_cache()

@@ -47,6 +47,7 @@ KWARGS = {
     },
 }  # fmt: skip
 PARAMETER_PREFIX = "screen_"
+PASSES = "screen_passes"  # the counts query's column: the row is settled for every rule
 
 
 class Unscreenable(ValueError):
@@ -94,15 +95,15 @@ def screen(
         )
         rows = f"with suite_rows as (\n{spec.query}\n)"
         counted = ", ".join(
-            ["count(*) filter (where not passes)", "count(*) filter (where passes)"]
-            + [f"count(*) filter (where passes and {where})" for where in wheres]
+            [f"count(*) filter (where not {PASSES})", f"count(*) filter (where {PASSES})"]
+            + [f"count(*) filter (where {PASSES} and {where})" for where in wheres]
             + [
-                f"count(*) filter (where passes and {where} and {missing})"
+                f"count(*) filter (where {PASSES} and {where} and {missing})"
                 for where, (_, missing) in zip(wheres, settled, strict=True)
             ]
         )
         counts = con.execute(
-            f"{rows}, screened as (select *, {passes} as passes from suite_rows) "
+            f"{rows}, screened as (select *, {passes} as {PASSES} from suite_rows) "
             f"select {counted} from screened",
             conditions.parameters,
         ).fetchone()
@@ -144,6 +145,9 @@ class _Conditions:
         kwargs = resolve(item.kwargs, thresholds)
         if item.type not in KWARGS or set(kwargs) - KWARGS[item.type]:
             raise Unscreenable(f"{item.name}: {item.type} with {sorted(kwargs)}")
+        mostly = kwargs.get("mostly", 1.0)
+        if type(mostly) not in (int, float):  # a GX suite parameter, say: left to GX
+            raise Unscreenable(f"{item.name}: mostly {mostly!r}")
         if "column" in kwargs:
             column = self._column(kwargs["column"])
             self._kind(kwargs["column"], (str, int, bool, "date"))
@@ -152,7 +156,10 @@ class _Conditions:
         if item.type == "expect_column_values_to_be_null":
             return f"({column} is null)", "false"
         if item.type == "expect_column_values_to_be_in_set":
-            return self._in(kwargs["column"], list(kwargs["value_set"])), f"({column} is null)"
+            values = kwargs["value_set"]
+            if not isinstance(values, list | tuple | set | frozenset):
+                raise Unscreenable(f"{item.name}: value_set {values!r}")
+            return self._in(kwargs["column"], list(values)), f"({column} is null)"
         if item.type == "expect_column_values_to_be_between":
             return self._between(kwargs), f"({column} is null)"
         return self._pair(item.type, kwargs)
@@ -204,7 +211,7 @@ class _Conditions:
             "either_value_is_missing": f"({a} is null or {b} is null)",
             "neither": "false",
         }
-        if ignored not in missing:
+        if not isinstance(ignored, str) or ignored not in missing:
             raise Unscreenable(f"{a}, {b}: ignore_row_if {ignored!r}")
         # Both values present: GX considers the row under every `ignore_row_if`.
         return f"coalesce({a} {operator} {b}, false)", missing[ignored]

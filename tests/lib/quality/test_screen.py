@@ -196,6 +196,18 @@ def test_an_expectation_duckdb_cannot_state_leaves_the_suite_to_gx(warehouse, tm
     )
     parameters = query_parameters(spec.query, MONTH, thresholds)
     assert screen(warehouse, mixed, thresholds, parameters) is None
+    # a GX suite parameter (a dict) where a list or a number is stated
+    for key, value in (("value_set", {"$PARAMETER": "codes"}), ("mostly", {"$PARAMETER": "m"})):
+        parameterised = replace(
+            spec,
+            expectations=tuple(
+                replace(item, kwargs={**item.kwargs, key: value})
+                if item.name == "source_valide"
+                else item
+                for item in spec.expectations
+            ),
+        )
+        assert screen(warehouse, parameterised, thresholds, parameters) is None, key
     assert screen(warehouse, spec, thresholds, parameters) is not None
 
 
