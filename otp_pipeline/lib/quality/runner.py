@@ -22,7 +22,7 @@ from pathlib import Path
 
 from otp_pipeline.lib.personal_data import private_folder
 from otp_pipeline.lib.quality.frames import read_frame, read_frames
-from otp_pipeline.lib.quality.memo import configurations_memoised
+from otp_pipeline.lib.quality.memo import configurations_memoised, row_conditions_memoised
 from otp_pipeline.lib.quality.results import (
     SAMPLE_SIZE,
     ExpectationResult,
@@ -32,6 +32,7 @@ from otp_pipeline.lib.quality.results import (
     month_quality_summary,
     plain_value,
 )
+from otp_pipeline.lib.quality.screen import Screened, add_passing, screen
 from otp_pipeline.lib.quality.suites import (
     MONTH_COLUMN,
     SuiteError,
@@ -42,6 +43,12 @@ from otp_pipeline.lib.quality.suites import (
     load_suites,
     query_parameters,
 )
+from otp_pipeline.lib.quality.validator import (
+    DATASOURCE,
+    batch_definition,
+    in_memory_context,
+    release_batch,
+)
 from otp_pipeline.lib.thresholds import DEFAULT_EXPECTATIONS_DIR, load_thresholds
 
 __all__ = [
@@ -51,11 +58,8 @@ __all__ = [
 
 GX_FOLDER = "gx"
 DATA_DOCS_INDEX = Path("uncommitted/data_docs/local_site/index.html")
-DATASOURCE = "otp_warehouse"
-BATCH_DEFINITION = "mois"
 _CONTEXTS: dict[Path, object] = {}  # GX file contexts opened by this process, by root
 _PENDING_DOCS: dict[Path, list] = {}  # validations stored, their Data Docs pages not written
-_EPHEMERAL = None  # the in-memory GX context that validates (`_validator`)
 # Above this many rows, a row-by-row suite is validated in parts and the parts' counts are
 # added up: GX's pandas engine copies the frame for each expectation. On a month of 14 M
 # facts (x100 volume) this step alone peaked at 1,392 MiB in one part, 1,052 MiB in parts
@@ -92,6 +96,7 @@ def validate_suite(
     *,
     last_month: str | None = None,
     max_rows: int | None = FRAME_ROWS_MAX,
+    screened: bool = True,
 ) -> SuiteResult:
     """Validate one suite (its name in `expectations_dir`, or a loaded spec) on month `month`,
     or on every month from `month` to `last_month` (YYYY-MM, both included) at once.
@@ -100,6 +105,10 @@ def validate_suite(
     rows, each stored in Data Docs as `<period> part <n>`; the result adds them up, the same
     as one validation of every row would give (tested). Other suites read their rows at
     once: their frames are aggregates or marts, small by construction.
+
+    A row-by-row suite is screened first (`screened`, see `screen`): DuckDB counts the rows
+    meeting every expectation, GX validates the others and its results are completed with
+    those counts (the first part's, when in parts): the same results as GX on every row.
 
     The validations are stored beside the warehouse; their Data Docs pages are written by
     `update_data_docs` (by the asset `quality_report` in a run), once for every suite.
@@ -112,10 +121,11 @@ def validate_suite(
     thresholds = load_thresholds(Path(expectations_dir))
     parameters = query_parameters(spec.query, month, thresholds, last_month)
     max_rows = max_rows if spec.row_by_row else None
+    passing = screen(warehouse, spec, thresholds, parameters) if screened else None
     frames = read_frames(
         warehouse,
-        spec.query,
-        parameters,
+        passing.query if passing else spec.query,
+        passing.parameters if passing else parameters,
         spec.frame_columns(),
         spec.paired_columns(),
         spec.ranged_columns(),
@@ -127,10 +137,13 @@ def validate_suite(
         for index, frame in enumerate(frames):
             in_parts = max_rows is not None and (index > 0 or len(frame) == max_rows)
             part = index + 1 if in_parts else None
+            first = passing if index == 0 else None
             parts.append(
-                validate_frame(warehouse, spec, frame, thresholds, month, last_month, part)
+                validate_frame(warehouse, spec, frame, thresholds, month, last_month, part, first)
             )
             del frame  # before the next part is built: one frame held at a time
+    if passing and sum(part.row_count for part in parts) != passing.kept + passing.passing:
+        raise SuiteError(f"{spec.name}: the warehouse changed while the suite was validated")
     return parts[0] if len(parts) == 1 else added_up(spec, thresholds, parts)
 
 
@@ -142,9 +155,11 @@ def validate_frame(
     month: str,
     last_month: str | None = None,
     part: int | None = None,
+    passing: Screened | None = None,
 ) -> SuiteResult:
     """Validate the suite on `frame`, the rows its query read for `month`..`last_month`
-    (part `part` of them, when they are validated in parts)."""
+    (part `part` of them, when they are validated in parts), and the rows `passing` counted
+    as meeting every expectation, when the suite was screened."""
     groups = {
         item.per: _groups(frame, item.per, by_month=last_month is not None)
         for item in spec.expectations
@@ -153,7 +168,13 @@ def validate_frame(
     expectations = build_expectations(spec, thresholds, groups)
     period = f"{month}..{last_month}" if last_month else month
     period += f" part {part}" if part else ""
-    validation = _run_checkpoint(warehouse, spec, expectations, frame, period)
+    completed = None
+    if passing is not None:
+
+        def completed(validation):
+            add_passing(validation, spec, thresholds, passing)
+
+    validation = _run_checkpoint(warehouse, spec, expectations, frame, period, completed)
     order = {item.name: index for index, item in enumerate(spec.expectations)}
     counted = {item.name: item for item in spec.expectations if item.counts}
     results = []
@@ -178,7 +199,7 @@ def validate_frame(
         month=month,
         last_month=last_month,
         description=spec.description,
-        row_count=len(frame),
+        row_count=len(frame) + (passing.passing if passing else 0),
         expectations=tuple(result for _, result in results),
         figures={name: _sum(frame[column]) for name, column in spec.figures.items()},
         thresholds={name: thresholds[name] for name in spec.used_thresholds()},
@@ -299,44 +320,12 @@ def _context(warehouse: Path):
     return context
 
 
-def _validator():
-    """The in-memory GX context the suites are validated in, created once per process.
-
-    Validating in the file context cost about 1.5 s of bookkeeping per suite (suites,
-    validation definitions and checkpoints written and re-read as YAML and JSON) on top of
-    the validation itself; the file context only stores the results, for Data Docs."""
-    global _EPHEMERAL
-    if _EPHEMERAL is None:
-        import great_expectations as gx
-        from great_expectations.data_context.types.base import ProgressBarsConfig
-
-        context = gx.get_context(mode="ephemeral")
-        # Progress bars would flood the Dagster logs; no usage statistics leave the machine.
-        context.variables.progress_bars = ProgressBarsConfig(
-            globally=False, metric_calculations=False
-        )
-        context.variables.analytics_enabled = False
-        context.data_sources.add_pandas(DATASOURCE)
-        _EPHEMERAL = context
-    return _EPHEMERAL
-
-
-def _batch_definition(context, asset_name: str):
-    """The whole-dataframe batch definition of one suite, created on first use."""
-    source = context.data_sources.get(DATASOURCE)
-    try:
-        asset = source.get_asset(asset_name)
-    except LookupError:
-        asset = source.add_dataframe_asset(asset_name)
-    try:
-        return asset.get_batch_definition(BATCH_DEFINITION)
-    except KeyError:
-        return asset.add_batch_definition_whole_dataframe(BATCH_DEFINITION)
-
-
-def _run_checkpoint(warehouse: Path, spec: SuiteSpec, expectations: list, frame, period: str):
-    """Validate `frame` against the suite; the result is stored in the file context beside
-    the warehouse, its Data Docs page left for `update_data_docs`."""
+def _run_checkpoint(
+    warehouse: Path, spec: SuiteSpec, expectations: list, frame, period: str, completed=None
+):
+    """Validate `frame` against the suite (the result completed by `completed`, when given);
+    the result is stored in the file context beside the warehouse, its Data Docs page left
+    for `update_data_docs`."""
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.data_context.types.resource_identifiers import (
@@ -368,14 +357,16 @@ def _run_checkpoint(warehouse: Path, spec: SuiteSpec, expectations: list, frame,
         result_format["unexpected_index_column_names"] = list(spec.sample_columns)
     else:  # samples: the failing values, in BASIC too (SUMMARY's row index would go unread)
         result_format["result_format"] = "BASIC"
-    validator = _validator()
-    batch = _batch_definition(validator, spec.name).get_batch(batch_parameters={"dataframe": frame})
+    validator = in_memory_context()
+    batch = batch_definition(validator, spec.name).get_batch(batch_parameters={"dataframe": frame})
     try:
-        with configurations_memoised():
+        with configurations_memoised(), row_conditions_memoised():
             validation = batch.validate(suite, result_format=result_format)
     finally:
         del batch
-        _release_batch(validator)
+        release_batch(validator)
+    if completed is not None:
+        completed(validation)
     run_id = RunIdentifier(run_name=period, run_time=datetime.now(UTC))
     validation.meta["run_id"] = run_id
     identifier = ValidationResultIdentifier(
@@ -386,12 +377,3 @@ def _run_checkpoint(warehouse: Path, spec: SuiteSpec, expectations: list, frame,
     _context(warehouse).validation_results_store.set(identifier, validation)
     _PENDING_DOCS.setdefault(gx_root(warehouse), []).append(identifier)
     return validation
-
-
-def _release_batch(context) -> None:
-    """Let go of the frame just validated: the data source's execution engine keeps its last
-    batch until the next validation, so a frame of millions of rows would stay alive while
-    the next suite (or the next part) reads its own."""
-    engine = context.data_sources.get(DATASOURCE).get_execution_engine()
-    engine.batch_manager.batch_data_cache.clear()
-    engine.batch_manager.reset_batch_cache()

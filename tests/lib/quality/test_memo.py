@@ -4,7 +4,7 @@ import great_expectations as gx
 import pandas as pd
 from great_expectations.expectations.expectation import Expectation
 
-from otp_pipeline.lib.quality.memo import configurations_memoised
+from otp_pipeline.lib.quality.memo import configurations_memoised, row_conditions_memoised
 
 
 def _results(validation) -> list:
@@ -46,3 +46,46 @@ def test_memoised_configurations_validate_like_gx_and_are_put_back():
     assert _results(memoised) == _results(plain)
     # between, in_set code, in_set mois (mostly), not_null, compound unique
     assert [success for _, success, _ in _results(plain)] == [False, False, True, False, False]
+
+
+def test_memoised_row_conditions_validate_like_gx_and_are_put_back():
+    from great_expectations.execution_engine import PandasExecutionEngine
+    from great_expectations.expectations.row_conditions import Column
+
+    context = gx.get_context(mode="ephemeral")
+    asset = context.data_sources.add_pandas("memo_rows").add_dataframe_asset("frame")
+    frame = pd.DataFrame(
+        {"source": ["SI_PE", "SI_PE", "IMILO", "SI_PE", None],
+         "code": ["11", None, "84", "99", "84"], "age": [20, 31, 120, 12, 26]}
+    )  # fmt: skip
+    si_pe, imilo = Column("source") == "SI_PE", Column("source").is_in(["IMILO"])
+    suite = gx.ExpectationSuite(
+        name="memo_rows",
+        expectations=[
+            gx.expectations.ExpectColumnValuesToNotBeNull(column="code", row_condition=si_pe),
+            gx.expectations.ExpectColumnValuesToBeInSet(
+                column="code", value_set=["11", "84"], row_condition=si_pe
+            ),
+            gx.expectations.ExpectColumnValuesToBeBetween(
+                column="age", min_value=14, max_value=99, row_condition=imilo
+            ),
+            gx.expectations.ExpectColumnValuesToBeBetween(
+                column="age", min_value=14, max_value=99, row_condition=si_pe, mostly=0.6
+            ),
+        ],
+    )
+    batch = asset.add_batch_definition_whole_dataframe("all").get_batch(
+        batch_parameters={"dataframe": frame}
+    )
+    result_format = {"result_format": "COMPLETE"}
+    plain = batch.validate(suite, result_format=result_format)
+    original = PandasExecutionEngine.__dict__["_apply_row_condition_filter"]
+    with row_conditions_memoised():
+        assert PandasExecutionEngine.__dict__["_apply_row_condition_filter"] is not original
+        memoised = batch.validate(suite, result_format=result_format)
+    assert PandasExecutionEngine.__dict__["_apply_row_condition_filter"] is original
+    assert _results(memoised) == _results(plain)
+    # between IMILO (120), between SI_PE (2 of 3 valid, mostly 0.6), in_set, not_null
+    assert [success for _, success, _ in _results(plain)] == [False, True, False, False]
+    counts = [item["element_count"] for _, _, item in _results(plain)]
+    assert counts == [1, 3, 3, 3]
