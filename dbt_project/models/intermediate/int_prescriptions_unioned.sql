@@ -38,7 +38,8 @@ si_pe_aligned as (
         statut,
         cast(null as varchar) as numero_ais,
         type_formation,
-        code_rome
+        code_rome,
+        loaded_at
     from si_pe
 ),
 
@@ -58,7 +59,8 @@ imilo_aligned as (
         statut,
         numero_ais,
         type_formation,
-        code_rome
+        code_rome,
+        loaded_at
     from imilo
 ),
 
@@ -124,7 +126,8 @@ final as (
         -- Contract §9 classifies by the code itself (one letter, four digits), when its
         -- domain is known; the sector is never stored here (the marts classify each month
         -- against the sectors file of its own run).
-        case when domaines.code is not null then upper(derived.code_rome) end as code_rome
+        case when domaines.code is not null then upper(derived.code_rome) end as code_rome,
+        derived.loaded_at
     from derived
     -- Left joins: a department missing from the referential surfaces as a null region
     -- (not_null tests) instead of silently dropping rows.

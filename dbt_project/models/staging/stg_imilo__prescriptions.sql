@@ -19,7 +19,8 @@ renamed as (
         code_rome,
         type_formation,
         source_file,
-        revision
+        revision,
+        loaded_at
     from source
 )
 

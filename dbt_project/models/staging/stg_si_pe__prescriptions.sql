@@ -22,7 +22,8 @@ renamed as (
         financeur,
         duree_heures,
         source_file,
-        revision
+        revision,
+        loaded_at
     from source
 )
 
