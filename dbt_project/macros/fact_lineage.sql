@@ -41,55 +41,75 @@
     ) as groupes
 {% endmacro %}
 
-{% macro delete_stale_fact_rows(lineage) %}
-    {#- Pre-hook of an incremental fact: delete its rows whose (source, mois_fichier) load
-        is not in `lineage` (a query of source, mois_fichier, loaded_at,
-        empreinte_referentiels) any more: a revised month, a purged one, one built against
-        other referentials. What is left is exact; fact_groups_to_build adds the rest. -#}
-    {%- if is_incremental() -%}
-        delete from {{ this }} as faits
-        where not exists (
-            select 1
-            from ({{ lineage }}) as lignage
-            where
-                lignage.source = faits.source
-                and lignage.mois_fichier = faits.mois_fichier
-                and lignage.loaded_at = faits.loaded_at
-                and lignage.empreinte_referentiels = faits.empreinte_referentiels
+{% macro fact_groups(lineage, stale) %}
+    {#- The (source, mois_fichier, loaded_at) groups an incremental fact must delete
+        (`stale`: its rows whose load or referentials are not `lineage`'s any more: a
+        revised month, a purged one, one built against other referentials) or insert (not
+        `stale`: the groups of `lineage` it does not hold with that very lineage, new,
+        revised or rebuilt; every group of `lineage` on a full build). `lineage` is a query
+        of source, mois_fichier, loaded_at, empreinte_referentiels, one row per group. -#}
+    {%- if not execute -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set faits = "select distinct source, mois_fichier, loaded_at, empreinte_referentiels from " ~ this -%}
+    {%- set from, against = ("(" ~ faits ~ ")", "(" ~ lineage ~ ")") if stale else ("(" ~ lineage ~ ")", "(" ~ faits ~ ")") -%}
+    {%- if not stale and not is_incremental() -%}
+        {%- set sql = "select source, mois_fichier, loaded_at from " ~ from ~ " as groupes order by 2, 1" -%}
+    {%- else -%}
+        {%- set sql = "select source, mois_fichier, loaded_at from " ~ from ~ " as groupes "
+            ~ "where not exists (select 1 from " ~ against ~ " as autres "
+            ~ "where autres.source = groupes.source and autres.mois_fichier = groupes.mois_fichier "
+            ~ "and autres.loaded_at = groupes.loaded_at "
+            ~ "and autres.empreinte_referentiels = groupes.empreinte_referentiels) order by 2, 1" -%}
+    {%- endif -%}
+    {{ return(run_query(sql).rows) }}
+{% endmacro %}
+
+{% macro groups_filter(groups) %}
+    {#- A condition on (source, mois_fichier) true for `groups` only, written as literals
+        (the source names and raw's months, which ingestion wrote): DuckDB prunes the
+        row groups of other months. -#}
+    {%- set by_source = {} -%}
+    {%- for group in groups -%}
+        {%- do by_source.setdefault(group[0], []).append(group[1]) -%}
+    {%- endfor -%}
+    {%- if by_source -%}
+        (
+        {%- for source, months in by_source.items() %}
+        {{ "or " if not loop.first }}(source = '{{ source }}' and mois_fichier in ('{{ months | unique | join("', '") }}'))
+        {%- endfor %}
         )
+    {%- else -%}
+        false
     {%- endif -%}
 {% endmacro %}
 
-{% macro fact_groups_to_build(lineage) %}
-    {#- A filter on (source, mois_fichier): every group of `lineage` on a full build; on an
-        incremental one, the groups of `lineage` the fact does not hold with that very
-        lineage (new, revised, or built against other referentials: the pre-hook
-        delete_stale_fact_rows deletes their old rows first). The groups are listed as
-        literals, so that DuckDB prunes the raw months it does not read. -#}
-    {%- if execute and is_incremental() -%}
-        {%- set missing = run_query(
-            "select distinct lignage.source, lignage.mois_fichier from (" ~ lineage ~ ") as lignage "
-            ~ "where not exists (select 1 from " ~ this ~ " as faits "
-            ~ "where faits.source = lignage.source and faits.mois_fichier = lignage.mois_fichier "
-            ~ "and faits.loaded_at = lignage.loaded_at "
-            ~ "and faits.empreinte_referentiels = lignage.empreinte_referentiels) "
-            ~ "order by 1, 2"
-        ) -%}
-        {%- set by_source = {} -%}
-        {%- for row in missing.rows -%}
-            {%- do by_source.setdefault(row[0], []).append(row[1]) -%}
-        {%- endfor -%}
-        {%- if by_source -%}
-            (
-            {%- for source, months in by_source.items() %}
-            {{ "or " if not loop.first }}(source = '{{ source }}' and mois_fichier in ('{{ months | join("', '") }}'))
-            {%- endfor %}
-            )
-        {%- else -%}
-            false
+{% macro delete_stale_fact_rows(lineage) %}
+    {#- Pre-hook of an incremental fact: delete the groups fact_groups(stale=true) names.
+        What is left is exact; the build then appends the groups missing. -#}
+    {%- if is_incremental() -%}
+        {%- set stale = fact_groups(lineage, true) -%}
+        {%- if stale -%}
+            delete from {{ this }} where {{ groups_filter(stale) }}
         {%- endif -%}
+    {%- endif -%}
+{% endmacro %}
+
+{% macro groups_values(groups) %}
+    {#- `groups` (source, mois_fichier, loaded_at) as a query of those three columns, the
+        last named chargement. -#}
+    {%- if groups -%}
+        select * from (values
+        {%- for group in groups %}
+            ('{{ group[0] }}', '{{ group[1] }}', cast('{{ group[2] }}' as timestamp)){{ "," if not loop.last }}
+        {%- endfor %}
+        ) as groupes (source, mois_fichier, chargement)
     {%- else -%}
-        true
+        select
+            cast(null as varchar) as source,
+            cast(null as varchar) as mois_fichier,
+            cast(null as timestamp) as chargement
+        where false
     {%- endif -%}
 {% endmacro %}
 

@@ -1,5 +1,7 @@
 {{ config(pre_hook="{{ delete_stale_fact_rows(fact_lineage(ref('fct_prescriptions'))) }}") }}
 
+{% set groupes_a_construire = fact_groups(fact_lineage(ref('fct_prescriptions')), false) %}
+
 with
 
 prescriptions as (
@@ -12,7 +14,7 @@ prescriptions as (
 -- computes it where it is read.
 a_construire as (
     select * from prescriptions
-    where est_entree and {{ fact_groups_to_build(fact_lineage(ref('fct_prescriptions'))) }}
+    where est_entree and {{ groups_filter(groupes_a_construire) }}
 ),
 
 final as (
@@ -36,7 +38,6 @@ final as (
         loaded_at,
         empreinte_referentiels
     from a_construire
-    order by mois_fichier, source
 )
 
 select * from final

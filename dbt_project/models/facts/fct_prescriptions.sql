@@ -1,16 +1,33 @@
 {{ config(pre_hook="{{ delete_stale_fact_rows(raw_lineage()) }}") }}
 
+{% set groupes_a_construire = fact_groups(raw_lineage(), false) %}
+
 with
 
 prescriptions as (
     select * from {{ ref('int_prescriptions_unioned') }}
 ),
 
--- Incremental (dbt_project.yml): only the months of raw whose load the table does not hold
--- yet, whole (macros/fact_lineage.sql).
-a_construire as (
+-- Incremental (dbt_project.yml): the months of raw whose load the table does not hold
+-- yet, whole, each with its load (macros/fact_lineage.sql).
+groupes as (
+    {{ groups_values(groupes_a_construire) }}
+),
+
+a_lire as (
     select * from prescriptions
-    where {{ fact_groups_to_build(raw_lineage()) }}
+    where {{ groups_filter(groupes_a_construire) }}
+),
+
+a_construire as (
+    select
+        a_lire.*,
+        groupes.chargement
+    from a_lire
+    inner join groupes
+        on
+            a_lire.source = groupes.source
+            and a_lire.mois_fichier = groupes.mois_fichier
 ),
 
 final as (
@@ -39,12 +56,11 @@ final as (
         libelle_domaine,
         code_rome,
         -- The load of the row's whole month (raw_lineage), the unit the facts rebuild.
-        max(loaded_at) over (partition by source, mois_fichier) as loaded_at,
+        chargement as loaded_at,
         {{ referentials_fingerprint() }} as empreinte_referentiels
+    -- In raw's order, month by month as loaded: each row group holds few months, so
+    -- that the marts' filters on mois / mois_fichier skip the others (zonemaps).
     from a_construire
-    -- Stored in file month order: each row group holds few months, so that the marts'
-    -- filters on mois / mois_fichier skip the others (DuckDB's zonemaps).
-    order by mois_fichier, source
 )
 
 select * from final

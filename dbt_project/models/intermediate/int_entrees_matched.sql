@@ -10,12 +10,20 @@ entrees as (
 -- (contract §2); an id_ais lives in one month, min() only makes the grain explicit.
 -- Computed here, at every read, never stored: a revision of one month's AIS changes the
 -- matches of other months' I-Milo rows, which the incremental facts do not rebuild.
+-- Only the id_ais some I-Milo entry names are aggregated, not every si_pe entry.
+numeros_ais as (
+    select numero_ais from entrees
+    where source = 'IMILO' and numero_ais is not null
+),
+
 entrees_si_pe as (
     select
         id_prescription as id_ais,
         min(mois_fichier) as mois_fichier_ais_apparie
     from entrees
-    where source = 'SI_PE'
+    where
+        source = 'SI_PE'
+        and id_prescription in (select numeros_ais.numero_ais from numeros_ais)
     group by id_prescription
 ),
 

@@ -38,8 +38,7 @@ si_pe_aligned as (
         statut,
         cast(null as varchar) as numero_ais,
         type_formation,
-        code_rome,
-        loaded_at
+        code_rome
     from si_pe
 ),
 
@@ -59,8 +58,7 @@ imilo_aligned as (
         statut,
         numero_ais,
         type_formation,
-        code_rome,
-        loaded_at
+        code_rome
     from imilo
 ),
 
@@ -126,8 +124,7 @@ final as (
         -- Contract §9 classifies by the code itself (one letter, four digits), when its
         -- domain is known; the sector is never stored here (the marts classify each month
         -- against the sectors file of its own run).
-        case when domaines.code is not null then upper(derived.code_rome) end as code_rome,
-        derived.loaded_at
+        case when domaines.code is not null then upper(derived.code_rome) end as code_rome
     from derived
     -- Left joins: a department missing from the referential surfaces as a null region
     -- (not_null tests) instead of silently dropping rows.

@@ -19,8 +19,7 @@ renamed as (
         code_rome,
         type_formation,
         source_file,
-        revision,
-        loaded_at
+        revision
     from source
 )
 

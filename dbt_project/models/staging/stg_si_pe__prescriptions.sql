@@ -22,8 +22,7 @@ renamed as (
         financeur,
         duree_heures,
         source_file,
-        revision,
-        loaded_at
+        revision
     from source
 )
 
