@@ -119,7 +119,7 @@ def read_marts(warehouse: Path) -> dict:
                 ],
                 "rows": con.execute(f"select * from {table} order by all").fetchall(),
             }
-            for table in (*MARTS, "fct_prescriptions", "fct_entrees")
+            for table in (*MARTS, "fct_prescriptions", "fct_entrees", "int_entrees_matched")
         }
 
 

@@ -345,9 +345,16 @@ FACT_COLUMNS = {
         "type_prescripteur", "prescripteur_renseigne", "code_structure",
         "reseau_prescripteur", "age", "tranche_age", "statut", "est_prescription",
         "est_entree", "numero_ais", "type_formation", "domaine_professionnel",
-        "libelle_domaine", "code_rome",
+        "libelle_domaine", "code_rome", "loaded_at", "empreinte_referentiels",
     ],
     "fct_entrees": [
+        "source", "id_prescription", "mois_fichier", "mois_entree", "date_entree",
+        "date_prescription", "code_region", "libelle_region", "reseau_prescripteur", "age",
+        "tranche_age", "numero_ais", "type_formation", "domaine_professionnel",
+        "libelle_domaine", "code_rome", "loaded_at", "empreinte_referentiels",
+    ],
+    # The view that adds the I-Milo ↔ AIS match to the entries, where it is read.
+    "int_entrees_matched": [
         "source", "id_prescription", "mois_fichier", "mois_entree", "date_entree",
         "date_prescription", "code_region", "libelle_region", "reseau_prescripteur", "age",
         "tranche_age", "numero_ais", "mois_fichier_ais_apparie", "type_formation",
@@ -411,10 +418,10 @@ def test_age_is_in_completed_years_on_the_prescription_date(warehouse_runs):
 def test_matched_pair_is_one_entry_from_the_month_the_ais_file_is_known(warehouse_runs):
     """§5 / §2: I03 ↔ AIS-F01 is matched as of February only; I06 ↔ AIS-F04 in February;
     a dangling numero_ais (I05) or an AIS that is no entry (I07 → AIS-F06) is unmatched."""
-    columns = FACT_COLUMNS["fct_entrees"]
+    columns = FACT_COLUMNS["int_entrees_matched"]
     appariement = {
         row[columns.index("id_prescription")]: row[columns.index("mois_fichier_ais_apparie")]
-        for row in warehouse_runs["publies"]["fct_entrees"]["rows"]
+        for row in warehouse_runs["publies"]["int_entrees_matched"]["rows"]
         if row[0] == "IMILO"
     }
     assert appariement == {
@@ -460,8 +467,8 @@ def test_revision_of_an_earlier_month_rebuilds_that_month_only(warehouse_runs):
 # applies to every row written, so a bad row fails the build as a failed dbt test did.
 # (Here, beside the other tests of these builds: one warehouse_runs per test worker.)
 NOT_NULL = {
-    "fct_prescriptions": 17,
-    "fct_entrees": 13,
+    "fct_prescriptions": 19,
+    "fct_entrees": 15,
     "prescriptions_mensuelles": 9,
     "suivi_otp": 12,
     "qualite_prescripteur": 8,

@@ -48,7 +48,7 @@ def test_numero_ais_of_a_quarantined_ais_is_not_a_match(landing, warehouse, tmp_
     assert build.returncode == 0, build.stdout[-4000:]
     assert query(
         warehouse,
-        "select id_prescription, mois_fichier_ais_apparie from fct_entrees "
+        "select id_prescription, mois_fichier_ais_apparie from int_entrees_matched "
         "where source = 'IMILO' order by 1",
     ) == [("M-OK", "2021-01"), ("M-Q", None)]
     # ENTREES_MOINS_30 = A00 (AIS side) + M-Q (unmatched) = 2; cumulated over 1 month = 2;

@@ -1,7 +1,20 @@
+{{ config(pre_hook="{{ delete_stale_fact_rows(fact_lineage(ref('fct_prescriptions'))) }}") }}
+
+{% set groupes_a_construire = fact_groups(fact_lineage(ref('fct_prescriptions')), false) %}
+
 with
 
-entrees as (
-    select * from {{ ref('int_entrees_matched') }}
+prescriptions as (
+    select * from {{ ref('fct_prescriptions') }}
+),
+
+-- Incremental like fct_prescriptions, whose groups are its lineage: the entry rows of
+-- each (source, mois_fichier) it holds, once. The I-Milo ↔ AIS match is not stored here
+-- (a revision of one month's AIS changes other months' matches): int_entrees_matched
+-- computes it where it is read.
+a_construire as (
+    select * from prescriptions
+    where est_entree and {{ groups_filter(groupes_a_construire) }}
 ),
 
 final as (
@@ -18,12 +31,13 @@ final as (
         age,
         tranche_age,
         numero_ais,
-        mois_fichier_ais_apparie,
         type_formation,
         domaine_professionnel,
         libelle_domaine,
-        code_rome
-    from entrees
+        code_rome,
+        loaded_at,
+        empreinte_referentiels
+    from a_construire
 )
 
 select * from final

@@ -1,24 +1,29 @@
 with
 
-prescriptions as (
-    select * from {{ ref('int_prescriptions_unioned') }}
-),
-
 entrees as (
-    select * from prescriptions
-    where est_entree
+    select * from {{ ref('fct_entrees') }}
 ),
 
 -- Contract §5: an I-Milo row is matched when its numero_ais equals, exactly, the id_ais
 -- of a loaded si_pe row that is itself an entry, in any month. The month of that si_pe
 -- file is kept so that a month's figures only use the match once that file is known
 -- (contract §2); an id_ais lives in one month, min() only makes the grain explicit.
+-- Computed here, at every read, never stored: a revision of one month's AIS changes the
+-- matches of other months' I-Milo rows, which the incremental facts do not rebuild.
+-- Only the id_ais some I-Milo entry names are aggregated, not every si_pe entry.
+numeros_ais as (
+    select numero_ais from entrees
+    where source = 'IMILO' and numero_ais is not null
+),
+
 entrees_si_pe as (
     select
         id_prescription as id_ais,
         min(mois_fichier) as mois_fichier_ais_apparie
     from entrees
-    where source = 'SI_PE'
+    where
+        source = 'SI_PE'
+        and id_prescription in (select numeros_ais.numero_ais from numeros_ais)
     group by id_prescription
 ),
 
@@ -27,14 +32,14 @@ matched as (
         entrees.source,
         entrees.id_prescription,
         entrees.mois_fichier,
-        entrees.date_prescription,
+        entrees.mois_entree,
         entrees.date_entree,
+        entrees.date_prescription,
         entrees.code_region,
         entrees.libelle_region,
         entrees.reseau_prescripteur,
         entrees.age,
         entrees.tranche_age,
-        entrees.statut,
         entrees.numero_ais,
         entrees_si_pe.mois_fichier_ais_apparie,
         entrees.type_formation,

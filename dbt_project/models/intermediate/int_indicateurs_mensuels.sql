@@ -5,7 +5,7 @@ prescriptions as (
 ),
 
 entrees as (
-    select * from {{ ref('fct_entrees') }}
+    select * from {{ ref('int_entrees_matched') }}
 ),
 
 mois_calcules as (

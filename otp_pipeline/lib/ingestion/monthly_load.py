@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 
 from otp_pipeline.lib.errors import StructuralError
-from otp_pipeline.lib.ingestion.decoding import sha256_of
+from otp_pipeline.lib.ingestion.checksums import file_sha256, remember_sha256
 from otp_pipeline.lib.ingestion.landing import log_ignored, scan_feed_folder, winning_delivery
 from otp_pipeline.lib.ingestion.loader import DeliveryReport, load_delivery, loaded_delivery
 from otp_pipeline.lib.months import months_up_to
@@ -48,12 +48,15 @@ def load_month(
         delivery = winning_delivery(scan, feed, current)
         if current < month:
             loaded = loaded_delivery(con, feed.name, current)
-            if loaded == (delivery.name, sha256_of(delivery.path)):
+            # The checksum kept by (path, size, mtime): earlier months' files are not
+            # re-read at every run (lib/ingestion/checksums.py).
+            if loaded and loaded == (delivery.name, file_sha256(con, delivery.path)):
                 continue
             log.info("%s %s: loading %s first (loaded: %s)", feed.name, run, delivery.name,
                      loaded[0] if loaded else "nothing")  # fmt: skip
+        stat = delivery.path.stat()  # before the load reads it
         try:
-            reports.append(load_delivery(con, feed, delivery, departements, quarantine_max_percent))
+            report = load_delivery(con, feed, delivery, departements, quarantine_max_percent)
         except StructuralError as error:
             if current >= month:
                 raise
@@ -63,4 +66,6 @@ def load_month(
                 "every earlier month's winning file must load)",
                 error.line,
             ) from error
+        remember_sha256(con, delivery.path, stat, report.sha256)
+        reports.append(report)
     return reports

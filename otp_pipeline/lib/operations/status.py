@@ -89,13 +89,18 @@ class StatusReport:
 
 
 class _Landing:
-    """The landing folder as the sensor sees it: each source-month's winner, checksums kept."""
+    """The landing folder as the sensor sees it: each source-month's winner, checksums kept.
 
-    def __init__(self, landing_dir: Path):
+    `kept` are the warehouse's checksums by path (raw.file_checksums: size, mtime_ns,
+    sha256): a file at the size and mtime kept is not read again, as the ingestion does
+    (lib/ingestion/checksums.py), so that status and the run agree on what changed."""
+
+    def __init__(self, landing_dir: Path, kept: dict[str, tuple] | None = None):
         self.dir = Path(landing_dir)
         self.winners: dict[tuple[str, str], object] = {}  # (source, month) -> Delivery or error
         self.notes: list[str] = []
         self._sha: dict[Path, str] = {}
+        self._kept = kept or {}
         for feed in FEEDS.values():
             scan = scan_feed_folder(self.dir, feed)
             self.notes += [f"ignored {feed.name}/{name}: not a delivery name"
@@ -110,7 +115,10 @@ class _Landing:
 
     def sha(self, path: Path) -> str:
         if path not in self._sha:
-            self._sha[path] = sha256_of(path)
+            stat = path.stat()
+            kept = self._kept.get(str(path.resolve()))
+            same = kept is not None and kept[:2] == (stat.st_size, stat.st_mtime_ns)
+            self._sha[path] = kept[2] if same else sha256_of(path)
         return self._sha[path]
 
     def last_month(self) -> str | None:
@@ -141,10 +149,10 @@ def collect(
 ) -> StatusReport:
     """The status of every month as of `now` (default: the current time, UTC)."""
     now = now or datetime.now(UTC)
-    landing = _Landing(landing_dir)
+    loaded, warehouse_state, kept = _loaded(Path(warehouse))
+    landing = _Landing(landing_dir, kept)
     objectives = _objectives(landing)
     sectors = _sectors(landing)
-    loaded, warehouse_state = _loaded(Path(warehouse))
     last = landing.last_month()
     months = []
     for month in months_between(FIRST_MONTH, last) if last else []:
@@ -222,10 +230,11 @@ def lock_without_waiting(warehouse: Path) -> Iterator[None]:
         lock_log.disabled = False
 
 
-def _loaded(warehouse: Path) -> tuple[dict | None, str]:
-    """What raw.deliveries says was loaded, by (source, month); None when not read, and why."""
+def _loaded(warehouse: Path) -> tuple[dict | None, str, dict]:
+    """What raw.deliveries says was loaded, by (source, month); None when not read, and why;
+    and the checksums the ingestion kept, by path."""
     if not warehouse.is_file():
-        return None, "absent"
+        return None, "absent", {}
     try:
         with (
             lock_without_waiting(warehouse),
@@ -235,19 +244,26 @@ def _loaded(warehouse: Path) -> tuple[dict | None, str]:
                 "select source, mois, source_file, revision, sha256, loaded_at"
                 " from raw.deliveries order by source, mois"
             ).fetchall()
+            kept = _kept_checksums(con)
     except (WarehouseBusy, duckdb.IOException):
-        return None, "busy"
+        return None, "busy", {}
     except duckdb.CatalogException:
-        return {}, "empty"
-    return {
-        (source, month): {
-            "file": file,
-            "revision": revision,
-            "sha256": sha,
-            "loaded_at": loaded_at.strftime(TIME_FORMAT),
-        }  # fmt: skip
+        return {}, "empty", {}
+    loaded = {
+        (source, month): {"file": file, "revision": revision, "sha256": sha,
+                          "loaded_at": loaded_at.strftime(TIME_FORMAT)}
         for source, month, file, revision, sha, loaded_at in rows
-    }, "read"
+    }  # fmt: skip
+    return loaded, "read", kept
+
+
+def _kept_checksums(con: duckdb.DuckDBPyConnection) -> dict[str, tuple]:
+    """raw.file_checksums by path: (size, mtime_ns, sha256); empty before the first load."""
+    try:
+        rows = con.execute("select path, size, mtime_ns, sha256 from raw.file_checksums")
+    except duckdb.CatalogException:
+        return {}
+    return {path: (size, mtime_ns, sha) for path, size, mtime_ns, sha in rows.fetchall()}
 
 
 def _published(publish_dir: Path, month: str) -> dict | None:
