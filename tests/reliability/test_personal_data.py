@@ -180,6 +180,7 @@ SQL_FSTRING_WHITELIST = {
     "lib/operations/retention.py": 2,  # FEED_TABLES: two constant table names
     "lib/warehouse.py": 2,  # WHOLE_FILE_TABLES: two constant table names
     "lib/transform/row_counts.py": 1,  # _quote(<a model's relation and month_column, dbt manifest>)
+    "lib/transform/fact_shape.py": 1,  # a fact model's schema and table, dbt manifest
     # The suite's own query (expectations/*.yml) and conditions on its columns, quoted by
     # _Conditions._column; every value bound as a $screen_<n> parameter.
     "lib/quality/screen.py": 2,

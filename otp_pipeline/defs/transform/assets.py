@@ -15,8 +15,9 @@ from otp_pipeline.defs.resources import OtpSettings
 from otp_pipeline.defs.transform.project import dbt_project
 from otp_pipeline.lib.thresholds import dbt_vars
 from otp_pipeline.lib.transform.dbt_build import DbtOutcome, dbt_events
+from otp_pipeline.lib.transform.fact_shape import drop_outdated_facts
 from otp_pipeline.lib.transform.row_counts import month_row_counts, monthly_relations
-from otp_pipeline.lib.warehouse import warehouse_lock
+from otp_pipeline.lib.warehouse import connect, warehouse_lock
 
 
 class OtpDbtTranslator(DagsterDbtTranslator):
@@ -70,6 +71,7 @@ def otp_dbt_models(context: dg.AssetExecutionContext, otp: OtpSettings):
     held: list = []
     # The lock keeps another run's Python steps off the file while dbt writes to it.
     with warehouse_lock(otp.warehouse_path):
+        _rebuild_outdated_facts(context, otp, manifest)
         for raw in dbt_events(args, otp.warehouse_path, target, outcome):
             event = DbtCoreCliEventMessage(raw_event=raw, event_history_metadata={})
             for asset_event in event.to_default_asset_events(
@@ -87,6 +89,26 @@ def otp_dbt_models(context: dg.AssetExecutionContext, otp: OtpSettings):
         raise dg.Failure(
             description=f"dbt build of {first}..{last} failed:\n{problems}",
             metadata={"dbt_log": dg.MetadataValue.path(str(target / "dbt.log"))},
+        )
+
+
+def _rebuild_outdated_facts(context: dg.AssetExecutionContext, otp, manifest) -> None:
+    """A selected fact table built with another column set (an earlier version of the
+    pipeline) is dropped, so that this build makes it whole again from raw."""
+    selected = context.selected_asset_keys
+    facts = [
+        unique_id
+        for unique_id, node in manifest["nodes"].items()
+        if node["resource_type"] == "model" and translator.get_asset_key(node) in selected
+    ]
+    if not otp.warehouse_path.exists():
+        return
+    with connect(otp.warehouse_path) as con:
+        dropped = drop_outdated_facts(con, manifest, facts)
+    for table in dropped:
+        context.log.warning(
+            f"{table} was built with another column set than its model's: dropped, "
+            "rebuilt whole from raw by this build"
         )
 
 
