@@ -35,12 +35,18 @@ from otp_pipeline.lib.personal_data import (
 
 logger = logging.getLogger(__name__)
 LOCK_WAIT_SECONDS = 3600.0
-# For the connections that stage or scan a month's rows (ingestion, the quality frames):
+# For the connections that stage a month's rows (ingestion) and the dbt build (its profile):
 # a month of a million rows must load in well under 1 GiB, so DuckDB spills to disk (a
 # `.tmp` folder beside the warehouse) past this instead of taking 80 % of the machine.
 # No query on such a connection relies on row order (line numbers are a column, every
 # read sorts), so DuckDB need not preserve it. dbt's profile sets the same two values.
 BULK_WORK_CONFIG = {"memory_limit": "256MB", "preserve_insertion_order": False}
+# The quality checks' connections: a suite's query counts every fact row's key over the
+# files up to the month (expectations/fct_*.yml), a hash aggregate of one entry per
+# prescription that DuckDB did not keep within 256 MB or 512 MB on a month of 14 M rows
+# (out of memory); 1 GB holds it. A limit, not a reservation: a month of a million rows
+# uses far less.
+QUALITY_WORK_CONFIG = {**BULK_WORK_CONFIG, "memory_limit": "1GB"}
 _held: dict[str, int] = {}  # lock files this process holds, with their nesting depth
 _rewrites: set[str] = set()  # warehouses to write anew when their connection closes
 

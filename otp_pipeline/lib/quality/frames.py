@@ -27,7 +27,7 @@ from pathlib import Path
 
 from otp_pipeline.lib.publication.manifest import FORBIDDEN_COLUMNS
 from otp_pipeline.lib.quality.suites import SuiteError
-from otp_pipeline.lib.warehouse import BULK_WORK_CONFIG, connect
+from otp_pipeline.lib.warehouse import QUALITY_WORK_CONFIG, connect
 
 # Rows DuckDB hands over at a time: 128 Ki rows keep its own peak at x100 volume at 430 MB
 # (650 MB with 512 Ki), for the same time.
@@ -76,7 +76,7 @@ def read_frames(
     import pandas as pd
 
     # The key counts of the fact suites aggregate every file: spilled, not held.
-    with connect(warehouse, BULK_WORK_CONFIG) as con:
+    with connect(warehouse, QUALITY_WORK_CONFIG) as con:
         relation = con.sql(query, params=parameters)
         names = list(relation.columns if columns is None else columns)
         _refuse_person_level(names)

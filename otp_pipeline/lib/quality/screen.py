@@ -72,11 +72,11 @@ def screen(
 ) -> Screened | None:
     """The suite's rows screened by DuckDB (None: the suite holds an expectation it cannot
     state, or is not row by row)."""
-    from otp_pipeline.lib.warehouse import BULK_WORK_CONFIG, connect
+    from otp_pipeline.lib.warehouse import QUALITY_WORK_CONFIG, connect
 
     if not spec.row_by_row or spec.figures:
         return None
-    with connect(warehouse, BULK_WORK_CONFIG) as con:
+    with connect(warehouse, QUALITY_WORK_CONFIG) as con:
         relation = con.sql(spec.query, params=parameters)
         kinds = {
             name: KINDS.get(str(kind))
