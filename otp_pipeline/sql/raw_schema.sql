@@ -107,3 +107,13 @@ create table if not exists raw.secteurs_avenir (
     sha256 varchar not null,
     loaded_at timestamp not null
 );
+
+-- The SHA-256 of landing files by (path, size, modification time): an earlier month's
+-- file at the size and mtime kept is not read again (lib/ingestion/checksums.py).
+create table if not exists raw.file_checksums (
+    path varchar primary key,
+    size bigint not null,
+    mtime_ns bigint not null,
+    sha256 varchar not null,
+    checked_at timestamp not null
+);

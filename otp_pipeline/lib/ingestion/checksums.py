@@ -17,42 +17,21 @@ import duckdb
 
 from otp_pipeline.lib.ingestion.decoding import sha256_of
 
-CHECKSUMS_DDL = """
-create table if not exists raw.file_checksums (
-    path varchar primary key,
-    size bigint not null,
-    mtime_ns bigint not null,
-    sha256 varchar not null,
-    checked_at timestamp not null
-)
-"""
-
 
 def file_sha256(con: duckdb.DuckDBPyConnection, path: Path) -> str:
     """The SHA-256 of `path`: the one kept for its current size and mtime, else read anew
-    (and kept)."""
+    (and kept). `con`'s warehouse has the raw schema (`warehouse.ensure_raw_schema`)."""
     stat = path.stat()
-    if (known := cached_sha256(con, path, stat)) is not None:
-        return known
-    sha = sha256_of(path)
-    remember_sha256(con, path, stat, sha)
-    return sha
-
-
-def cached_sha256(con: duckdb.DuckDBPyConnection, path: Path, stat: os.stat_result) -> str | None:
-    """The SHA-256 kept for `path` at exactly `stat`'s size and mtime, if any (read only)."""
-    exists = con.execute(
-        "select count(*) from information_schema.tables "
-        "where table_schema = 'raw' and table_name = 'file_checksums'"
-    ).fetchone()[0]
-    if not exists:
-        return None
     rows = con.execute(
         "select sha256 from raw.file_checksums "
         "where path = $path and size = $size and mtime_ns = $mtime_ns",
         _key(path, stat),
     ).fetchall()
-    return rows[0][0] if rows else None
+    if rows:
+        return rows[0][0]
+    sha = sha256_of(path)
+    remember_sha256(con, path, stat, sha)
+    return sha
 
 
 def remember_sha256(
@@ -60,7 +39,6 @@ def remember_sha256(
 ) -> None:
     """Keep `sha256` as the checksum of `path` at `stat` (taken before the file was read:
     a change during the read leaves another mtime, so it is read again next time)."""
-    con.execute(CHECKSUMS_DDL)
     con.execute(
         "insert or replace into raw.file_checksums "
         "values ($path, $size, $mtime_ns, $sha256, $checked_at)",
