@@ -202,3 +202,36 @@ def test_line_breaks_are_counted_across_chunks():
     lone = LineBreakScan()
     lone.feed(b"a\rb\n")
     assert lone.result() is None
+
+
+def test_line_numbers_hold_when_duckdb_reads_the_file_in_parallel(tmp_path):
+    """A file of several of DuckDB's CSV buffers (16 × the 4 MiB line limit: 64 MiB), read
+    by both of its threads: each line keeps its own number (§6 names the line). Every
+    record's id is its line number; a few lines of the wrong width and quoted records sit
+    far apart, in different buffers."""
+    lines, odd = 1_400_000, {2_000: "x;y", 700_001: "x;y;z;w", 1_399_999: "y"}
+    quoted = {10: '"a;1";b;c', 900_000: '"a;2";b;c'}
+    pad = "p" * 60
+    with open(tmp_path / "f.csv", "w", encoding="utf-8", newline="") as handle:
+        handle.write("a;b;c\n")
+        for number in range(2, lines + 1):
+            text = odd.get(number) or quoted.get(number) or f"L{number};{pad};c"
+            handle.write(text + "\n")
+    assert (tmp_path / "f.csv").stat().st_size > 90 * 2**20
+    con = duckdb.connect(config={"threads": 2})
+    path = tmp_path / "f.csv"
+    facts = inspect_file(path, "f", ("utf-8",))
+    result = sql_reader.stage_rows(con, path, "f", facts, COLUMNS, REQUIRED)
+    assert result is not None, "a plain UTF-8 file is read by DuckDB"
+    misplaced = con.execute(
+        "select count(*) from landing_rows "
+        "where a like 'L%' and cast(substr(a, 2) as bigint) <> line_number"
+    ).fetchone()[0]
+    assert misplaced == 0
+    assert con.execute("select line_number, a from landing_rows where a like '%;%' order by 1").fetchall() == [
+        (10, "a;1"), (900_000, "a;2")
+    ]  # fmt: skip
+    assert [(m.line_number, m.reason) for m in result.malformed] == [
+        (n, "NOMBRE_DE_CHAMPS") for n in sorted(odd)
+    ]
+    assert result.rows_read == lines - 1
