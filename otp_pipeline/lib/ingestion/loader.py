@@ -19,10 +19,11 @@ from otp_pipeline.lib.ingestion.reader import ReadResult, read_batches
 from otp_pipeline.lib.ingestion.row_checks import (
     check_parameters,
     checked_rows_sql,
+    drop_checked_rows,
     quarantine_insert_sql,
     raw_insert_sql,
 )
-from otp_pipeline.lib.ingestion.sql_reader import stage_rows
+from otp_pipeline.lib.ingestion.sql_reader import drop_staged, stage_rows
 from otp_pipeline.lib.months import month_from_index, month_index, parse_month
 from otp_pipeline.lib.settings import Feed
 
@@ -57,8 +58,9 @@ def _month_bounds(month: str) -> tuple[date, date]:
 
 
 def _stage_rows(con, feed: Feed, delivery: Delivery, label: str, facts) -> ReadResult:
-    """Every record of the file into the temp table `landing_rows`: read by DuckDB's scanner
-    where it may read the file (`sql_reader.py`), else by `reader.py` in one insert.
+    """Every record of the file as `landing_rows`: a view over the lines DuckDB's scanner
+    read where it may read the file (`sql_reader.py`), else a table `reader.py` fills in
+    one insert. `drop_staged` drops either.
 
     DuckDB pulls the batches from the reader as it inserts them: an insert costs about a
     tenth of a second whatever its size, so one insert per batch cost 2.6 s per million
@@ -67,6 +69,7 @@ def _stage_rows(con, feed: Feed, delivery: Delivery, label: str, facts) -> ReadR
     staged = stage_rows(con, delivery.path, label, facts, feed.columns, feed.required)
     if staged is not None:
         return staged
+    drop_staged(con)
     columns = ", ".join(f'"{column}" varchar' for column in feed.columns)
     con.execute(f"create or replace temp table landing_rows (line_number bigint, {columns})")
     result = ReadResult()
@@ -131,13 +134,18 @@ def load_delivery(
     """
     label = f"{feed.name}/{delivery.name}"
     facts = inspect_file(delivery.path, label, feed.encodings)
-    result = _stage_rows(con, feed, delivery, label, facts)
-    if result.rows_read == 0:
-        raise StructuralError(label, "no data row (header only)")
-    first_day, next_month = _month_bounds(delivery.month)
-    con.execute(checked_rows_sql(feed), check_parameters(feed, first_day, next_month, departements))
-    # The delivered text, person ids and birth dates included, is not needed any more.
-    con.execute("drop table landing_rows")
+    try:
+        result = _stage_rows(con, feed, delivery, label, facts)
+        if result.rows_read == 0:
+            raise StructuralError(label, "no data row (header only)")
+        first_day, next_month = _month_bounds(delivery.month)
+        faults, *statements = checked_rows_sql(feed)
+        con.execute(faults, check_parameters(feed, first_day, next_month, departements))
+        for statement in statements:
+            con.execute(statement)
+    finally:
+        # The delivered text, person ids and birth dates included, is not needed any more.
+        drop_staged(con)
     loaded, quarantined, duplicates, reasons = _counts(con)
     for malformed in result.malformed:
         reasons[malformed.reason] = reasons.get(malformed.reason, 0) + 1
@@ -229,7 +237,7 @@ def _replace_month(con, feed: Feed, delivery: Delivery, report: DeliveryReport, 
     except BaseException:
         con.execute("rollback")
         raise
-    con.execute("drop table if exists checked_rows")
+    drop_checked_rows(con)
 
 
 def loaded_delivery(con, source: str, month: str) -> tuple[str, str] | None:

@@ -39,10 +39,14 @@ def _parsed_date(column: str) -> str:
     )
 
 
-def checked_rows_sql(feed: Feed) -> str:
-    """`landing_rows` (trimmed text) → temp table `checked_rows`: typed values + first reason.
+def checked_rows_sql(feed: Feed) -> tuple[str, ...]:
+    """`landing_rows` (trimmed text) → the view `checked_rows`: typed values, first reason
+    and the duplicate rule; statements to run in order, on the same parameters.
 
     Reasons are tried in a fixed order, so a row with several faults always gets the same.
+    The month's rows are written once (`row_faults`, streamed from `landing_rows`, which
+    may be a view over the file's lines); the duplicate rule's ids, the few on several rows,
+    go to a small table that `checked_rows` joins. Then the person columns are dropped.
     """
     reasons = [
         f"case when {_q(column)} = '' then '{REASON_MISSING}:{column}' end"
@@ -62,12 +66,12 @@ def checked_rows_sql(feed: Feed) -> str:
         f"case when is_entry and d_entree < d_prescription then '{REASON_ENTRY_BEFORE}' end",
     ]
     row_text = ", ".join(f"first_fault.{_q(column)}" for column in feed.columns)
-    personal = ", ".join(
+    personal = [
         _q(column) for column in (*feed.columns, "d_naissance")
         if column in (*PERSONAL_COLUMNS, "d_naissance")
-    )  # fmt: skip
-    return f"""
-create or replace temp table checked_rows as
+    ]  # fmt: skip
+    row_faults = f"""
+create or replace temp table row_faults as
 with normalised as (
     select
         *,
@@ -82,61 +86,83 @@ with normalised as (
 ),
 aged as (
     select *, {age_sql("d_naissance", "d_prescription")} as age from normalised
-),
--- Materialised: read three times below, its expressions are computed once.
-first_fault as materialized (
-    select *, coalesce({", ".join(reasons)}) as row_reason from aged
-),
--- Per id (and whether its rows are well formed): how many rows, and its first line.
--- Plain grouped aggregates joined back, not window functions: a window's DISTINCT
--- aggregate and its partition sort ran out of memory on a 10 M-row month; hash
--- aggregates and a hash join spill to disk.
+)
+select *, coalesce({", ".join(reasons)}) as row_reason from aged
+"""
+    repeated = f"""
+create or replace temp table repeated_ids as
+with
+-- The ids (with whether their rows are well formed) found on several rows: how many rows,
+-- and the first line. Plain grouped aggregates joined back, not window functions: a
+-- window's DISTINCT aggregate and its partition sort ran out of memory on a 10 M-row
+-- month; hash aggregates and a hash join spill to disk. Only the repeated ids are joined
+-- back: on a month of ids once each the join's build side is empty (every row of every
+-- id joined back cost a fifth of the row checks at ×10).
 per_id as (
     select
         {_q(feed.id_column)} as key_id,
         row_reason is null as well_formed,
         count(*) as copies,
         min(line_number) as first_line
-    from first_fault
+    from row_faults
     group by all
+    having count(*) > 1
 ),
 -- Only an id on several rows can have rows that differ: the text of those rows alone is
--- compared (the text itself, no hash to collide), every other id has one variant.
+-- compared (the text itself, no hash to collide).
 per_text as (
     select distinct
         per_id.key_id,
         per_id.well_formed,
         to_json(list_value({row_text})) as row_text
-    from first_fault
+    from row_faults as first_fault
     inner join per_id
         on first_fault.{_q(feed.id_column)} is not distinct from per_id.key_id
         and (first_fault.row_reason is null) = per_id.well_formed
-    where per_id.copies > 1
-),
-repeated as (
-    select key_id, well_formed, count(*) as variants from per_text group by all
 ),
 varied as (
-    select per_id.*, coalesce(repeated.variants, 1) as variants
+    select per_id.key_id, per_id.well_formed, per_id.first_line, count(*) as variants
     from per_id
-    left join repeated
-        on per_id.key_id is not distinct from repeated.key_id
-        and per_id.well_formed = repeated.well_formed
+    inner join per_text
+        on per_id.key_id is not distinct from per_text.key_id
+        and per_id.well_formed = per_text.well_formed
+    group by all
 )
--- The person columns stop here: the row text above holds them for the duplicate check,
--- the age is what is kept of the birth date.
-select
-    first_fault.* exclude ({personal}),
-    per_id.variants,
-    case when first_fault.row_reason is not null then first_fault.row_reason
-         when per_id.variants > 1 then '{REASON_CONFLICTING_ID}' end as reason,
-    first_fault.row_reason is null and per_id.variants = 1
-        and first_fault.line_number > per_id.first_line as is_duplicate
-from first_fault
-inner join varied as per_id
-    on first_fault.{_q(feed.id_column)} is not distinct from per_id.key_id
-    and (first_fault.row_reason is null) = per_id.well_formed
+select * from varied
 """
+    # The person columns stop here: the row text above held them for the duplicate check,
+    # the age is what is kept of the birth date.
+    drops = tuple(f"alter table row_faults drop column {column}" for column in personal)
+    checked = f"""
+create or replace temp view checked_rows as
+-- An id not in `repeated_ids` is on one row.
+select
+    first_fault.*,
+    coalesce(varied.variants, 1) as variants,
+    case when first_fault.row_reason is not null then first_fault.row_reason
+         when varied.variants > 1 then '{REASON_CONFLICTING_ID}' end as reason,
+    first_fault.row_reason is null and coalesce(varied.variants, 1) = 1
+        and first_fault.line_number > coalesce(varied.first_line, first_fault.line_number)
+        as is_duplicate
+from row_faults as first_fault
+left join repeated_ids as varied
+    on first_fault.{_q(feed.id_column)} is not distinct from varied.key_id
+    and (first_fault.row_reason is null) = varied.well_formed
+"""
+    return (row_faults, repeated, *drops, checked)
+
+
+def drop_checked_rows(con) -> None:
+    """Drop what `checked_rows_sql` made (the view first: it reads the tables)."""
+    for statement in _DROP_CHECKED:
+        con.execute(statement)
+
+
+_DROP_CHECKED = (
+    "drop view if exists checked_rows",
+    "drop table if exists repeated_ids",
+    "drop table if exists row_faults",
+)
 
 
 def check_parameters(feed: Feed, first_day, next_month, departements) -> dict:

@@ -9,6 +9,10 @@ a `"` (and any line too long for the tokenizer's field limit) start records that
 breaks the decoding pass counted (`line_breaks.py`): the tokenizer alone decides quoting,
 as in `reader.py`. The header is read by the tokenizer from the file's text.
 
+`landing_rows` is a view over `file_lines` and the tokenizer's records: the row checks
+read it once, so the month's text is split as they read it, never written out a second
+time. `drop_staged` drops it all once they have.
+
 A file DuckDB may not read this way (Windows-1252, a lone `\\r`, ...) is left to
 `reader.py`; `tests/reliability/test_reader_paths.py` holds both to the same results.
 """
@@ -51,7 +55,7 @@ FOLLOWING_LINES = 256
 
 
 def stage_rows(con, path, label: str, facts: FileFacts, columns, required) -> ReadResult | None:
-    """Every record of the file into the temp table `landing_rows` (`line_number` + every
+    """Every record of the file as the temp view `landing_rows` (`line_number` + every
     contract column, trimmed text), as `reader.read_batches` reads them; None (nothing
     staged) when the file is not one DuckDB's scanner may read line by line."""
     breaks = facts.line_breaks
@@ -66,15 +70,34 @@ def stage_rows(con, path, label: str, facts: FileFacts, columns, required) -> Re
         result = ReadResult()
         tokenised, records = _tokenised_records(con, breaks, header_end, width, result)
         _stage(con, header_end, tokenised, records, (positions, width, columns), result)
-    finally:
-        con.execute("drop table if exists file_lines")
+    except BaseException:
+        drop_staged(con)
+        raise
     result.malformed.sort(key=lambda malformed: malformed.line_number)
     return result
 
 
-def _scan_lines(con, path, breaks: LineBreaks) -> bool:
+def _scan_lines(con, path, breaks: LineBreaks, parallel: bool | None = None) -> bool:
     """The file's lines into the temp table `file_lines`, in file order; False (nothing
-    left) when the scanner fails or does not find the lines the decoding pass counted."""
+    left) when the scanner fails or does not find the lines the decoding pass counted.
+
+    `parallel` None: DuckDB's parallel scanner, then its single-threaded one when the
+    parallel one gives up ("does not support a full read on this file", DuckDB issue
+    24237: a 448 MB I-Milo month of the ×100 bench did), which is a third slower but far
+    from the Python reader's cost.
+    """
+    for attempt in (True, False) if parallel is None else (parallel,):
+        count = _read_lines(con, path, attempt)
+        if count == breaks.count:
+            return True
+        con.execute("drop table if exists file_lines")
+        if count is not None:
+            return False  # read, but not into the lines counted: not DuckDB's to read
+    return False
+
+
+def _read_lines(con, path, parallel: bool) -> int | None:
+    """`file_lines` from the file; its line count, or None when the scanner failed."""
     [(ordered,)] = con.execute("select current_setting('preserve_insertion_order')").fetchall()
     con.execute("set preserve_insertion_order = true")
     try:
@@ -84,13 +107,14 @@ def _scan_lines(con, path, breaks: LineBreaks) -> bool:
             select line from read_csv(
                 $path, columns = {'line': 'VARCHAR'}, delim = $delimiter, quote = '',
                 escape = '', header = false, auto_detect = false, strict_mode = false,
-                new_line = '\\r\\n', max_line_size = $max_line
+                new_line = '\\r\\n', max_line_size = $max_line, parallel = $parallel
             )
             """,
             {
                 "path": str(path),
                 "delimiter": SCAN_DELIMITER.decode(),
                 "max_line": 4 * FIELD_LIMIT,
+                "parallel": parallel,
             },
         )
         [(count,)] = con.execute("select count(*) from file_lines").fetchall()
@@ -98,10 +122,7 @@ def _scan_lines(con, path, breaks: LineBreaks) -> bool:
         count = None
     finally:
         con.execute(f"set preserve_insertion_order = {bool(ordered)}")
-    if count != breaks.count:
-        con.execute("drop table if exists file_lines")
-        return False
-    return True
+    return count
 
 
 def _tokenised_records(con, breaks: LineBreaks, header_end: int, width: int, result):
@@ -169,7 +190,12 @@ class _LinesFrom:
 
 
 def _stage(con, header_end: int, tokenised, records, header, result: ReadResult) -> None:
-    """`landing_rows` from the plain lines (split in SQL) and the tokenizer's records."""
+    """`landing_rows`: a view of the plain lines (split in SQL as it is read) and the
+    tokenizer's records; the plain lines of the wrong width counted as malformed here.
+
+    A view, not a table: the row checks read it once (`row_checks.py`), so the month's text
+    is not written out a second time before them (at ×100, 14 s of a 77 s AIS load).
+    """
     positions, width, columns = header
     if records:
         starts, rows = zip(*records, strict=True)
@@ -179,48 +205,78 @@ def _stage(con, header_end: int, tokenised, records, header, result: ReadResult)
         table = pa.table(
             [pa.array([], pa.int64())] + [pa.array([], pa.string()) for _ in columns], names
         )
+    con.register("tokenised_arrow", table)
+    con.register("tokenised_arrow_lines", pa.table({"line": pa.array(tokenised, pa.int64())}))
+    try:
+        con.execute("create or replace temp table tokenised_rows as select * from tokenised_arrow")
+        con.execute(
+            "create or replace temp table tokenised_lines as "
+            "select line - 1 as line_index from tokenised_arrow_lines"
+        )
+    finally:
+        con.unregister("tokenised_arrow")
+        con.unregister("tokenised_arrow_lines")
+    # Trimming keeps every `;`: a plain line's width is that of its untrimmed split. A lone
+    # field of whitespace is a blank line: only a header of one column could take it for a
+    # row.
+    plain = f"""
+        from file_lines
+        where rowid >= {int(header_end)} and line is not null
+            and rowid not in (select line_index from tokenised_lines)
+    """
+    width_ok = f"len(string_split(line, ';')) = {int(width)}"
+    is_row = width_ok if width > 1 else f"{width_ok} and trim(line, {_literal(WHITESPACE)}) <> ''"
+    # `case`, not `and`: the trim (a long character list) runs on the few lines of the
+    # wrong width only (an aggregate's filter evaluates both sides on every line).
+    [(rows, malformed)] = con.execute(
+        f"""
+        select
+            count(*) filter (where is_row),
+            list(rowid + 1 order by rowid) filter (
+                where case when width_ok then false
+                           else trim(line, {_literal(WHITESPACE)}) <> '' end
+            )
+        from (select rowid, line, {width_ok} as width_ok, {is_row} as is_row {plain})
+        """
+    ).fetchall()
     picked = ", ".join(f"fields[{p + 1}]" if p is not None else "''" for p in positions)
     names = ", ".join(f'"{column}"' for column in columns)
-    # A column the header has: null on a row only where its line has the wrong width.
-    marker = next(f'"{c}"' for c, p in zip(columns, positions, strict=True) if p is not None)
-    con.register("tokenised_lines", pa.table({"line_number": pa.array(tokenised, pa.int64())}))
-    con.register("tokenised_rows", table)
-    try:
-        # One pass over the lines: the rows, and the lines of the wrong width (not blank)
-        # with null values, taken out after.
-        con.execute(
-            f"""
-            create or replace temp table landing_rows (line_number, {names}) as
-            with plain as (
-                select
-                    rowid + 1 as line_number,
-                    line,
-                    string_split({TRIMMED_LINE}, ';') as split
-                from file_lines
-                where rowid >= $header_end and line is not null
-                    and rowid + 1 not in (select line_number from tokenised_lines)
-            ),
-            sized as (
-                select line_number, case when len(split) = $width then split end as fields
-                from plain
-                -- a lone field of whitespace is a blank line, only a header of one
-                -- column could take it for a row
-                where (len(split) = $width and $width > 1) or trim(line, $whitespace) <> ''
-            )
-            select line_number, {picked} from sized
-            union all
-            select * from tokenised_rows
-            """,
-            {"header_end": header_end, "width": width, "whitespace": WHITESPACE} | TRIM_PATTERNS,
+    trimmed = TRIMMED_LINE
+    for name, pattern in TRIM_PATTERNS.items():
+        trimmed = trimmed.replace(f"${name}", _literal(pattern))
+    con.execute(
+        f"""
+        create or replace temp view landing_rows (line_number, {names}) as
+        select line_number, {picked} from (
+            select rowid + 1 as line_number, string_split({trimmed}, ';') as fields
+            {plain} and {is_row}
         )
-        malformed = con.execute(
-            f"select line_number from landing_rows where {marker} is null"
-        ).fetchall()
-        if malformed:
-            con.execute(f"delete from landing_rows where {marker} is null")
-        [(staged,)] = con.execute("select count(*) from landing_rows").fetchall()
-    finally:
-        con.unregister("tokenised_lines")
-        con.unregister("tokenised_rows")
-    result.rows_read += staged - len(records) + len(malformed)
-    result.malformed += [Malformed(number, REASON_FIELD_COUNT) for (number,) in malformed]
+        union all
+        select * from tokenised_rows
+        """
+    )
+    malformed = malformed or []
+    result.rows_read += rows + len(malformed)
+    result.malformed += [Malformed(number, REASON_FIELD_COUNT) for number in malformed]
+
+
+def _literal(text: str) -> str:
+    """`text` (a constant of this module, never file content) as a SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def drop_staged(con) -> None:
+    """Drop what `stage_rows` (or the Python reader) staged: the month's text, person ids
+    and birth dates included, once the row checks have read it."""
+    if con.execute(
+        "select 1 from duckdb_views() where view_name = 'landing_rows' and temporary"
+    ).fetchall():
+        con.execute("drop view landing_rows")
+    for statement in _DROP_STAGED_TABLES:
+        con.execute(statement)
+
+
+_DROP_STAGED_TABLES = tuple(
+    "drop table if exists " + table
+    for table in ("landing_rows", "tokenised_rows", "tokenised_lines", "file_lines")
+)
