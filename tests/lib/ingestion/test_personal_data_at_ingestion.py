@@ -6,6 +6,7 @@ never a person column's."""
 import pytest
 from feeds import IMILO_HEADER, SI_PE_HEADER, ais_row, imilo_row, query, write_file
 
+from otp_pipeline.lib.errors import StructuralError
 from otp_pipeline.lib.ingestion.monthly_load import load_month
 from otp_pipeline.lib.settings import IMILO, PERSONAL_COLUMNS, SI_PE
 from otp_pipeline.lib.warehouse import connect
@@ -72,6 +73,26 @@ def test_no_person_column_is_stored(landing, warehouse):
     columns = query(warehouse, "select table_name, column_name from duckdb_columns()")
     assert {"age"} <= {column for table, column in columns if table in ("si_pe", "imilo")}
     assert [c for c in columns if c[1] in (*PERSONAL_COLUMNS, "raw_record")] == []
+
+
+def test_the_loads_connection_keeps_no_person_column_after_a_load(landing, warehouse):
+    """The temp tables a load works in (the file's lines, its staged rows, the checked rows)
+    hold person ids and birth dates while the rules need them: none is left on the
+    connection after a load, loaded or refused (the quarantine share above the limit)."""
+    for name, lines in {
+        "ais_2021-01.csv": [SI_PE_HEADER, ais_row(prescription="10/01/2021")],
+        "ais_2021-02.csv": [SI_PE_HEADER, ais_row(prescription="10/01/2020")],  # refused
+    }.items():
+        write_file(landing / SI_PE.name / name, lines)
+    person = (*PERSONAL_COLUMNS, "d_naissance")
+    with connect(warehouse) as con:
+        load_month(con, SI_PE, landing, "2021-01", 100)
+        with pytest.raises(StructuralError):
+            load_month(con, SI_PE, landing, "2021-02", 0)
+        left = con.execute(
+            "select table_name, column_name from duckdb_columns() where database_name = 'temp'"
+        ).fetchall()
+    assert [column for column in left if column[1] in person] == []
 
 
 def test_person_id_still_decides_a_duplicate_from_a_conflict(landing, warehouse):
