@@ -16,10 +16,11 @@ import fcntl
 import logging
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -34,6 +35,7 @@ from otp_pipeline.lib.personal_data import (
 )
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 LOCK_WAIT_SECONDS = 3600.0
 # For the connections that stage a month's rows (ingestion) and the dbt build (its profile):
 # a month of a million rows must load in well under 1 GiB, so DuckDB spills to disk (a
@@ -41,12 +43,17 @@ LOCK_WAIT_SECONDS = 3600.0
 # No query on such a connection relies on row order (line numbers are a column, every
 # read sorts), so DuckDB need not preserve it. dbt's profile sets the same two values.
 BULK_WORK_CONFIG = {"memory_limit": "256MB", "preserve_insertion_order": False}
-# The quality checks' connections: a suite's query counts every fact row's key over the
-# files up to the month (expectations/fct_*.yml), a hash aggregate of one entry per
-# prescription that DuckDB did not keep within 256 MB or 512 MB on a month of 14 M rows
-# (out of memory); 1 GB holds it. A limit, not a reservation: a month of a million rows
-# uses far less.
-QUALITY_WORK_CONFIG = {**BULK_WORK_CONFIG, "memory_limit": "1GB"}
+# The quality checks' connections: DuckDB spills what it can past 256 MB (hash aggregates,
+# sorts). A suite query that needs more runs once more with 1 GB: the key count of the fact
+# suites (expectations/fct_*.yml) on a month of 14 M rows, whose semi join holds every
+# checked key in a hash table that does not spill (out of memory at 256 and 512 MB). Not
+# 1 GB from the start: DuckDB keeps what it reads up to its limit, and the ×10 month's run
+# then peaked at 1,064 MiB instead of 831 (issue 25 asks ≤ 1 GiB). Limits, not
+# reservations: a month of a million rows uses far less.
+QUALITY_WORK_CONFIGS = (
+    {**BULK_WORK_CONFIG, "memory_limit": "256MB"},
+    {**BULK_WORK_CONFIG, "memory_limit": "1GB"},
+)
 _held: dict[str, int] = {}  # lock files this process holds, with their nesting depth
 _rewrites: set[str] = set()  # warehouses to write anew when their connection closes
 
@@ -135,6 +142,33 @@ def connect(path: Path, config: dict | None = None) -> Iterator[duckdb.DuckDBPyC
         # back now, it would otherwise stay in the run's process through dbt and GX
         # (about 85 MB after loading a x10 month, measured).
         pa.default_memory_pool().release_unused()
+
+
+def quality_work(path: Path, label: str, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+    """`work(con)` on a quality connection of the warehouse at `path`, run again with the
+    next of `QUALITY_WORK_CONFIGS` when DuckDB runs out of memory (`label` names it in the
+    log)."""
+    for attempt, config in enumerate(QUALITY_WORK_CONFIGS):
+        try:
+            with connect(path, config) as con:
+                return work(con)
+        except duckdb.OutOfMemoryException as error:
+            if not out_of_memory_retry(label, attempt, error):
+                raise
+    raise AssertionError("the last attempt returns or raises")
+
+
+def out_of_memory_retry(label: str, attempt: int, error: Exception) -> bool:
+    """Whether quality work that ran out of memory with `QUALITY_WORK_CONFIGS[attempt]`
+    runs again with the next (logged), or the error stands (the last)."""
+    if attempt + 1 >= len(QUALITY_WORK_CONFIGS):
+        return False
+    logger.warning(
+        "%s: DuckDB ran out of memory within %s (%s): run again within %s", label,
+        QUALITY_WORK_CONFIGS[attempt]["memory_limit"], str(error).splitlines()[0],
+        QUALITY_WORK_CONFIGS[attempt + 1]["memory_limit"],
+    )  # fmt: skip
+    return True
 
 
 def _migrate(path: Path) -> None:

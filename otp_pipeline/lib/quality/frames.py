@@ -22,12 +22,13 @@ DuckDB runs the query under a memory limit and spills past it, so the query's ow
 aggregates never grow the process either.
 """
 
+import itertools
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from otp_pipeline.lib.publication.manifest import FORBIDDEN_COLUMNS
 from otp_pipeline.lib.quality.suites import SuiteError
-from otp_pipeline.lib.warehouse import QUALITY_WORK_CONFIG, connect
+from otp_pipeline.lib.warehouse import QUALITY_WORK_CONFIGS, connect, out_of_memory_retry
 
 # Rows DuckDB hands over at a time: 128 Ki rows keep its own peak at x100 volume at 430 MB
 # (650 MB with 512 Ki), for the same time.
@@ -75,38 +76,59 @@ def read_frames(
     import duckdb
     import pandas as pd
 
-    # The key counts of the fact suites aggregate every file: spilled, not held.
-    with connect(warehouse, QUALITY_WORK_CONFIG) as con:
-        relation = con.sql(query, params=parameters)
-        names = list(relation.columns if columns is None else columns)
-        _refuse_person_level(names)
-        missing = sorted(set(names) - set(relation.columns))
-        if missing:
-            raise SuiteError(f"columns missing from the suite's query: {missing}")
-        relation = relation.select(*(duckdb.ColumnExpression(name) for name in names))
-        reader = relation.to_arrow_reader(BATCH_ROWS)
-        ranged = set(ranged)
-        builders = [_Column(field, field.name in ranged) for field in reader.schema]
+    builders: list[_Column] = []
 
-        def frame():
-            built = pd.DataFrame({b.name: b.build() for b in builders}, copy=False)
-            _share_categories(built, paired)
-            return built
+    def frame():
+        built = pd.DataFrame({b.name: b.build() for b in builders}, copy=False)
+        _share_categories(built, paired)
+        return built
 
-        rows, handed_over = 0, 0
-        for batch in reader:
-            while batch.num_rows:
-                taken = batch.num_rows if max_rows is None else min(batch.num_rows, max_rows - rows)
-                for builder, values in zip(builders, batch.slice(0, taken).columns, strict=True):
-                    builder.add(values)
-                rows, batch = rows + taken, batch.slice(taken)
-                if rows == max_rows:
-                    yield frame()
-                    rows, handed_over = 0, handed_over + 1
+    rows, handed_over = 0, 0
+    for attempt, config in enumerate(QUALITY_WORK_CONFIGS):
+        with connect(warehouse, config) as con:
+            try:
+                # DuckDB runs the query up to its first rows here (a join's hash table
+                # built): out of memory, it runs again within a larger limit (warehouse.py).
+                reader = _reader(con, query, parameters, columns)
+                first = next(iter(reader), None)
+            except duckdb.OutOfMemoryException as error:
+                if not out_of_memory_retry("a quality frame", attempt, error):
+                    raise
+                continue
+            ranged = set(ranged)
+            builders = [_Column(field, field.name in ranged) for field in reader.schema]
+            for batch in itertools.chain([] if first is None else [first], reader):
+                while batch.num_rows:
+                    taken = batch.num_rows
+                    if max_rows is not None:
+                        taken = min(taken, max_rows - rows)
+                    columns_taken = batch.slice(0, taken).columns
+                    for builder, values in zip(builders, columns_taken, strict=True):
+                        builder.add(values)
+                    rows, batch = rows + taken, batch.slice(taken)
+                    if rows == max_rows:
+                        yield frame()
+                        rows, handed_over = 0, handed_over + 1
+        break
     # Built once the connection is closed: the last (for most suites the only) frame is
     # validated without holding the warehouse.
     if rows or not handed_over:
         yield frame()
+
+
+def _reader(con, query: str, parameters: dict, columns: Iterable[str] | None):
+    """The rows of `query` (only `columns`, when given) as Arrow batches, refused when a
+    column is person-level or missing."""
+    import duckdb
+
+    relation = con.sql(query, params=parameters)
+    names = list(relation.columns if columns is None else columns)
+    _refuse_person_level(names)
+    missing = sorted(set(names) - set(relation.columns))
+    if missing:
+        raise SuiteError(f"columns missing from the suite's query: {missing}")
+    relation = relation.select(*(duckdb.ColumnExpression(name) for name in names))
+    return relation.to_arrow_reader(BATCH_ROWS)
 
 
 def _refuse_person_level(names: list[str]) -> None:

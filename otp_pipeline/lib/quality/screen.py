@@ -72,41 +72,47 @@ def screen(
 ) -> Screened | None:
     """The suite's rows screened by DuckDB (None: the suite holds an expectation it cannot
     state, or is not row by row)."""
-    from otp_pipeline.lib.warehouse import QUALITY_WORK_CONFIG, connect
+    from otp_pipeline.lib.warehouse import quality_work
 
     if not spec.row_by_row or spec.figures:
         return None
-    with connect(warehouse, QUALITY_WORK_CONFIG) as con:
-        relation = con.sql(spec.query, params=parameters)
-        kinds = {
-            name: KINDS.get(str(kind))
-            for name, kind in zip(relation.columns, relation.types, strict=True)
-        }
-        try:
-            conditions = _Conditions(kinds, parameters)
-            # Each condition written once: both queries bind the same parameters.
-            wheres = [conditions.where(item.where) for item in spec.expectations]
-            settled = [conditions.settled(item, thresholds) for item in spec.expectations]
-        except Unscreenable:
-            return None
-        passes = " and ".join(
-            f"(not {where} or {met} or {missing})"
-            for where, (met, missing) in zip(wheres, settled, strict=True)
-        )
-        rows = f"with suite_rows as (\n{spec.query}\n)"
-        counted = ", ".join(
-            [f"count(*) filter (where not {PASSES})", f"count(*) filter (where {PASSES})"]
-            + [f"count(*) filter (where {PASSES} and {where})" for where in wheres]
-            + [
-                f"count(*) filter (where {PASSES} and {where} and {missing})"
-                for where, (_, missing) in zip(wheres, settled, strict=True)
-            ]
-        )
-        counts = con.execute(
-            f"{rows}, screened as (select *, {passes} as {PASSES} from suite_rows) "
-            f"select {counted} from screened",
-            conditions.parameters,
-        ).fetchone()
+    return quality_work(
+        warehouse, f"suite {spec.name}", lambda con: _screen(con, spec, thresholds, parameters)
+    )
+
+
+def _screen(con, spec: SuiteSpec, thresholds: dict[str, float], parameters: dict):
+    """`screen` on an open connection."""
+    relation = con.sql(spec.query, params=parameters)
+    kinds = {
+        name: KINDS.get(str(kind))
+        for name, kind in zip(relation.columns, relation.types, strict=True)
+    }
+    try:
+        conditions = _Conditions(kinds, parameters)
+        # Each condition written once: both queries bind the same parameters.
+        wheres = [conditions.where(item.where) for item in spec.expectations]
+        settled = [conditions.settled(item, thresholds) for item in spec.expectations]
+    except Unscreenable:
+        return None
+    passes = " and ".join(
+        f"(not {where} or {met} or {missing})"
+        for where, (met, missing) in zip(wheres, settled, strict=True)
+    )
+    rows = f"with suite_rows as (\n{spec.query}\n)"
+    counted = ", ".join(
+        [f"count(*) filter (where not {PASSES})", f"count(*) filter (where {PASSES})"]
+        + [f"count(*) filter (where {PASSES} and {where})" for where in wheres]
+        + [
+            f"count(*) filter (where {PASSES} and {where} and {missing})"
+            for where, (_, missing) in zip(wheres, settled, strict=True)
+        ]
+    )
+    counts = con.execute(
+        f"{rows}, screened as (select *, {passes} as {PASSES} from suite_rows) "
+        f"select {counted} from screened",
+        conditions.parameters,
+    ).fetchone()
     kept, passing, *by_expectation = (int(count) for count in counts)
     # None kept (a clean month): the query still gives the frame's columns, and no row.
     limit = "" if kept else " limit 0"
