@@ -16,3 +16,27 @@
     {%- set mois = var('mois', none) -%}
     {{ return((var('mois_debut', mois), var('mois_fin', mois))) }}
 {% endmacro %}
+
+{% macro first_month_read() %}
+    {#- The earliest month (YYYY-MM) of the figures the marts read for the run's months:
+        the start of each region's objective period containing a run month (suivi_otp
+        and projection_otp sum from periode_debut to M), and the run's first month
+        (qualite_prescripteur reads M itself). A literal, so that DuckDB skips the row
+        groups of earlier months (the facts are stored month by month). -#}
+    {%- set debut, fin = run_month_bounds() -%}
+    {%- if model.resource_type == 'unit_test' -%}
+        {#- A unit test reads only its given rows, no table: every month kept. -#}
+        {{ return('') }}
+    {%- endif -%}
+    {#- ref'd before the parse returns: the model depends on the periods. -#}
+    {%- set periodes = ref('stg_objectifs__periodes') -%}
+    {%- if not execute -%}
+        {{ return(debut) }}
+    {%- endif -%}
+    {%- set sql -%}
+        select min(periode_debut) from {{ periodes }}
+        where periode_debut <= '{{ fin }}' and periode_fin >= '{{ debut }}'
+    {%- endset -%}
+    {%- set earliest = run_query(sql).columns[0].values()[0] -%}
+    {{ return(debut if earliest is none or earliest > debut else earliest) }}
+{% endmacro %}

@@ -1,4 +1,7 @@
-{{ config(pre_hook="{{ delete_stale_fact_rows(fact_lineage(ref('fct_prescriptions'))) }}") }}
+{{ config(
+    pre_hook="{{ delete_stale_fact_rows(fact_lineage(ref('fct_prescriptions'))) }}",
+    post_hook="{{ record_fact_lineage(fact_lineage(ref('fct_prescriptions'))) }}",
+) }}
 
 {% set groupes_a_construire = fact_groups(fact_lineage(ref('fct_prescriptions')), false) %}
 

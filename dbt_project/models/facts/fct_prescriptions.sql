@@ -1,4 +1,7 @@
-{{ config(pre_hook="{{ delete_stale_fact_rows(raw_lineage()) }}") }}
+{{ config(
+    pre_hook="{{ delete_stale_fact_rows(raw_lineage()) }}",
+    post_hook="{{ record_fact_lineage(raw_lineage()) }}",
+) }}
 
 {% set groupes_a_construire = fact_groups(raw_lineage(), false) %}
 

@@ -27,7 +27,9 @@ entrees_si_pe as (
     group by id_prescription
 ),
 
-matched as (
+-- Only the I-Milo entries are joined: a si_pe entry is never matched (its
+-- mois_fichier_ais_apparie is null), so its rows skip the join, two thirds of the entries.
+imilo_apparies as (
     select
         entrees.source,
         entrees.id_prescription,
@@ -48,9 +50,20 @@ matched as (
         entrees.code_rome
     from entrees
     left join entrees_si_pe
-        on
-            entrees.source = 'IMILO'
-            and entrees.numero_ais = entrees_si_pe.id_ais
+        on entrees.numero_ais = entrees_si_pe.id_ais
+    where entrees.source = 'IMILO'
+),
+
+-- By name, in imilo_apparies' column order: its list is the view's columns (the linter
+-- cannot count them through the wildcards, AM04 below).
+matched as (
+    select * from imilo_apparies
+    union all by name
+    select
+        * exclude (loaded_at, empreinte_referentiels),
+        cast(null as varchar) as mois_fichier_ais_apparie
+    from entrees
+    where source = 'SI_PE'
 )
 
-select * from matched
+select * from matched  -- noqa: AM04

@@ -12,8 +12,12 @@ mois_calcules as (
     {{ run_months() }}
 ),
 
+{% set premier_mois_lu = first_month_read() -%}
+
 -- The facts reduced to what the indicators need, per file month: a few thousand rows,
--- so that each run month below re-reads only those.
+-- so that each run month below re-reads only those. Only the months the marts read
+-- (first_month_read: from the objective periods of the run's months): the rows of
+-- earlier months would be summed by no mart, and their scan grew with the history.
 prescriptions_par_fichier as (
     select
         mois,
@@ -27,7 +31,7 @@ prescriptions_par_fichier as (
             where source = 'SI_PE' and reseau_prescripteur = 'NON_RENSEIGNE' and age < 30
         ) as nb_non_renseigne_moins_30
     from prescriptions
-    where est_prescription
+    where est_prescription and mois >= '{{ premier_mois_lu }}'
     group by mois, mois_fichier, code_region
 ),
 
@@ -40,7 +44,7 @@ entrees_par_fichier as (
         mois_fichier_ais_apparie,
         count(*) as nb_entrees
     from entrees
-    where age < 30
+    where age < 30 and mois_entree >= '{{ premier_mois_lu }}'
     group by mois_entree, mois_fichier, code_region, source, mois_fichier_ais_apparie
 ),
 

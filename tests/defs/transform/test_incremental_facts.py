@@ -84,7 +84,32 @@ def _assert_equal_to_full_rebuild(root: Path, args=("build",), names=RELATIONS) 
     assert rebuilt["fct_prescriptions"], "the comparison must hold rows"
     for name in names:
         assert incremental[name] == rebuilt[name], name
+    assert _lineage(warehouse) == _lineage(full)
     return incremental
+
+
+def _lineage(warehouse: Path) -> dict[str, list[tuple]]:
+    """Each fact's recorded lineage (macros/fact_lineage.sql), checked against its rows:
+    fct_prescriptions' is the distinct lineage of its rows; fct_entrees' is
+    fct_prescriptions', and holds every lineage its rows carry (a month of no entry
+    too)."""
+    columns = "source, mois_fichier, loaded_at, empreinte_referentiels"
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        recorded = {
+            fact: con.execute(
+                f"select {columns} from fact_lineage where fait = $fait order by all",
+                {"fait": fact},
+            ).fetchall()
+            for fact in ("fct_prescriptions", "fct_entrees")
+        }
+        held = {
+            fact: con.execute(f"select distinct {columns} from {fact} order by all").fetchall()
+            for fact in ("fct_prescriptions", "fct_entrees")
+        }
+    assert recorded["fct_prescriptions"] == held["fct_prescriptions"]
+    assert recorded["fct_entrees"] == recorded["fct_prescriptions"]
+    assert set(held["fct_entrees"]) <= set(recorded["fct_entrees"])
+    return recorded
 
 
 def _matches(relations: dict) -> dict[str, str | None]:
@@ -129,6 +154,10 @@ def test_revision_referentials_and_purge_keep_the_facts_of_a_full_rebuild(root):
                 prescription="03/02/2021", entree="15/02/2021", statut="ENTREE"),
     ]  # fmt: skip
     write_file(root / "landing" / "si_pe" / "ais_2021-02_r2.csv", [SI_PE_HEADER, *revised])
+    # And the warehouse as a version before the lineage table left it: the build reads
+    # the facts' lineage from their rows once, then deletes and inserts as before.
+    with duckdb.connect(str(root / "incremental" / "otp.duckdb")) as con:
+        con.execute("drop table main.fact_lineage")
     _run_month(root, "2021-03")
     relations = _assert_equal_to_full_rebuild(root)
     assert _matches(relations)["I03"] is None
