@@ -47,5 +47,23 @@ def remember_sha256(
     )  # fmt: skip
 
 
+def kept_checksums(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int, str]]:
+    """Every checksum kept, by resolved path: (size, mtime_ns, sha256); empty before the
+    first load (no table yet). For a reader that may not write (`otp-pipeline status`)."""
+    try:
+        rows = con.execute("select path, size, mtime_ns, sha256 from raw.file_checksums")
+    except duckdb.CatalogException:
+        return {}
+    return {path: (size, mtime_ns, sha) for path, size, mtime_ns, sha in rows.fetchall()}
+
+
+def kept_sha256(kept: dict[str, tuple[int, int, str]], path: Path) -> str | None:
+    """The SHA-256 `kept` holds for `path` at its current size and mtime, else None: the
+    rule of `file_sha256`, on checksums read once by `kept_checksums`."""
+    key = _key(path, path.stat())
+    row = kept.get(key["path"])
+    return row[2] if row is not None and row[:2] == (key["size"], key["mtime_ns"]) else None
+
+
 def _key(path: Path, stat: os.stat_result) -> dict:
     return {"path": str(Path(path).resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}

@@ -58,9 +58,9 @@ def _month_bounds(month: str) -> tuple[date, date]:
 
 
 def _stage_rows(con, feed: Feed, delivery: Delivery, label: str, facts) -> ReadResult:
-    """Every record of the file as `landing_rows`: a view over the lines DuckDB's scanner
-    read where it may read the file (`sql_reader.py`), else a table `reader.py` fills in
-    one insert. `drop_staged` drops either.
+    """Every record of the file as the view `landing_rows`: over the lines DuckDB's scanner
+    read where it may read the file (`sql_reader.py`), else over the table
+    `tokenised_rows` that `reader.py` fills in one insert. `drop_staged` drops either.
 
     DuckDB pulls the batches from the reader as it inserts them: an insert costs about a
     tenth of a second whatever its size, so one insert per batch cost 2.6 s per million
@@ -69,9 +69,9 @@ def _stage_rows(con, feed: Feed, delivery: Delivery, label: str, facts) -> ReadR
     staged = stage_rows(con, delivery.path, label, facts, feed.columns, feed.required)
     if staged is not None:
         return staged
-    drop_staged(con)
     columns = ", ".join(f'"{column}" varchar' for column in feed.columns)
-    con.execute(f"create or replace temp table landing_rows (line_number bigint, {columns})")
+    con.execute(f"create or replace temp table tokenised_rows (line_number bigint, {columns})")
+    con.execute("create or replace temp view landing_rows as select * from tokenised_rows")
     result = ReadResult()
     with open_text(delivery.path, label, facts) as text:
         batches = read_batches(text, label, feed.columns, feed.required, result)
@@ -92,7 +92,7 @@ def _stage_rows(con, feed: Feed, delivery: Delivery, label: str, facts) -> ReadR
         stream = pa.RecordBatchReader.from_batches(first.schema, record_batches())
         con.register("landing_batches", stream)
         try:
-            con.execute("insert into landing_rows select * from landing_batches")
+            con.execute("insert into tokenised_rows select * from landing_batches")
         except duckdb.Error:
             if failure:
                 raise failure[0] from None

@@ -268,15 +268,13 @@ def _literal(text: str) -> str:
 def drop_staged(con) -> None:
     """Drop what `stage_rows` (or the Python reader) staged: the month's text, person ids
     and birth dates included, once the row checks have read it."""
-    if con.execute(
-        "select 1 from duckdb_views() where view_name = 'landing_rows' and temporary"
-    ).fetchall():
-        con.execute("drop view landing_rows")
-    for statement in _DROP_STAGED_TABLES:
+    for statement in _DROP_STAGED:
         con.execute(statement)
 
 
-_DROP_STAGED_TABLES = tuple(
-    "drop table if exists " + table
-    for table in ("landing_rows", "tokenised_rows", "tokenised_lines", "file_lines")
+_DROP_STAGED = (
+    "drop view if exists landing_rows",
+    "drop table if exists tokenised_rows",
+    "drop table if exists tokenised_lines",
+    "drop table if exists file_lines",
 )

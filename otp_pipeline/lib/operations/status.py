@@ -25,6 +25,7 @@ from pathlib import Path
 import duckdb
 
 from otp_pipeline.lib.errors import StructuralError
+from otp_pipeline.lib.ingestion.checksums import kept_checksums, kept_sha256
 from otp_pipeline.lib.ingestion.decoding import sha256_of
 from otp_pipeline.lib.ingestion.landing import (
     SECTORS_STEM,
@@ -115,10 +116,7 @@ class _Landing:
 
     def sha(self, path: Path) -> str:
         if path not in self._sha:
-            stat = path.stat()
-            kept = self._kept.get(str(path.resolve()))
-            same = kept is not None and kept[:2] == (stat.st_size, stat.st_mtime_ns)
-            self._sha[path] = kept[2] if same else sha256_of(path)
+            self._sha[path] = kept_sha256(self._kept, path) or sha256_of(path)
         return self._sha[path]
 
     def last_month(self) -> str | None:
@@ -244,7 +242,7 @@ def _loaded(warehouse: Path) -> tuple[dict | None, str, dict]:
                 "select source, mois, source_file, revision, sha256, loaded_at"
                 " from raw.deliveries order by source, mois"
             ).fetchall()
-            kept = _kept_checksums(con)
+            kept = kept_checksums(con)
     except (WarehouseBusy, duckdb.IOException):
         return None, "busy", {}
     except duckdb.CatalogException:
@@ -255,15 +253,6 @@ def _loaded(warehouse: Path) -> tuple[dict | None, str, dict]:
         for source, month, file, revision, sha, loaded_at in rows
     }  # fmt: skip
     return loaded, "read", kept
-
-
-def _kept_checksums(con: duckdb.DuckDBPyConnection) -> dict[str, tuple]:
-    """raw.file_checksums by path: (size, mtime_ns, sha256); empty before the first load."""
-    try:
-        rows = con.execute("select path, size, mtime_ns, sha256 from raw.file_checksums")
-    except duckdb.CatalogException:
-        return {}
-    return {path: (size, mtime_ns, sha) for path, size, mtime_ns, sha in rows.fetchall()}
 
 
 def _published(publish_dir: Path, month: str) -> dict | None:

@@ -14,9 +14,26 @@ def _results(validation) -> list:
     ]
 
 
-def test_memoised_configurations_validate_like_gx_and_are_put_back():
+def _validated_plain_and_memoised(context_name, frame, suite, memoised, owner, attribute):
+    """GX's results on `frame`, plain; the same results inside `memoised()`, which replaces
+    `owner.attribute` while it lasts and puts the original back."""
     context = gx.get_context(mode="ephemeral")
-    asset = context.data_sources.add_pandas("memo").add_dataframe_asset("frame")
+    asset = context.data_sources.add_pandas(context_name).add_dataframe_asset("frame")
+    batch = asset.add_batch_definition_whole_dataframe("all").get_batch(
+        batch_parameters={"dataframe": frame}
+    )
+    result_format = {"result_format": "COMPLETE"}
+    plain = batch.validate(suite, result_format=result_format)
+    original = owner.__dict__[attribute]
+    with memoised():
+        assert owner.__dict__[attribute] is not original
+        with_memo = batch.validate(suite, result_format=result_format)
+    assert owner.__dict__[attribute] is original
+    assert _results(with_memo) == _results(plain)
+    return plain
+
+
+def test_memoised_configurations_validate_like_gx_and_are_put_back():
     frame = pd.DataFrame(
         {"code": ["11", "84", None, "99", "84"], "age": [20, 31, 14, 120, 26],
          "mois": ["2021-01", "2021-01", "2021-02", "2021-01", "2021-01"]}
@@ -33,17 +50,9 @@ def test_memoised_configurations_validate_like_gx_and_are_put_back():
             ),
         ],
     )
-    batch = asset.add_batch_definition_whole_dataframe("all").get_batch(
-        batch_parameters={"dataframe": frame}
+    plain = _validated_plain_and_memoised(
+        "memo", frame, suite, configurations_memoised, Expectation, "configuration"
     )
-    result_format = {"result_format": "COMPLETE"}
-    plain = batch.validate(suite, result_format=result_format)
-    original = Expectation.__dict__["configuration"]
-    with configurations_memoised():
-        assert Expectation.__dict__["configuration"] is not original
-        memoised = batch.validate(suite, result_format=result_format)
-    assert Expectation.__dict__["configuration"] is original
-    assert _results(memoised) == _results(plain)
     # between, in_set code, in_set mois (mostly), not_null, compound unique
     assert [success for _, success, _ in _results(plain)] == [False, False, True, False, False]
 
@@ -52,8 +61,6 @@ def test_memoised_row_conditions_validate_like_gx_and_are_put_back():
     from great_expectations.execution_engine import PandasExecutionEngine
     from great_expectations.expectations.row_conditions import Column
 
-    context = gx.get_context(mode="ephemeral")
-    asset = context.data_sources.add_pandas("memo_rows").add_dataframe_asset("frame")
     frame = pd.DataFrame(
         {"source": ["SI_PE", "SI_PE", "IMILO", "SI_PE", None],
          "code": ["11", None, "84", "99", "84"], "age": [20, 31, 120, 12, 26]}
@@ -74,17 +81,10 @@ def test_memoised_row_conditions_validate_like_gx_and_are_put_back():
             ),
         ],
     )
-    batch = asset.add_batch_definition_whole_dataframe("all").get_batch(
-        batch_parameters={"dataframe": frame}
-    )
-    result_format = {"result_format": "COMPLETE"}
-    plain = batch.validate(suite, result_format=result_format)
-    original = PandasExecutionEngine.__dict__["_apply_row_condition_filter"]
-    with row_conditions_memoised():
-        assert PandasExecutionEngine.__dict__["_apply_row_condition_filter"] is not original
-        memoised = batch.validate(suite, result_format=result_format)
-    assert PandasExecutionEngine.__dict__["_apply_row_condition_filter"] is original
-    assert _results(memoised) == _results(plain)
+    plain = _validated_plain_and_memoised(
+        "memo_rows", frame, suite, row_conditions_memoised, PandasExecutionEngine,
+        "_apply_row_condition_filter",
+    )  # fmt: skip
     # between IMILO (120), between SI_PE (2 of 3 valid, mostly 0.6), in_set, not_null
     assert [success for _, success, _ in _results(plain)] == [False, True, False, False]
     counts = [item["element_count"] for _, _, item in _results(plain)]
